@@ -1,0 +1,91 @@
+/* eas_command.c — the MS-ASCMD command table. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "eas_command.h"
+
+/* Written only during start-up (single-threaded), read-only while serving. */
+static eas_cmd_info commands[EAS_CMD_COUNT] = {
+    {EAS_CMD_SYNC, "Sync", 0, 0},
+    {EAS_CMD_SENDMAIL, "SendMail", 1, 0},
+    {EAS_CMD_SMARTFORWARD, "SmartForward", 2, 0},
+    {EAS_CMD_SMARTREPLY, "SmartReply", 3, 0},
+    {EAS_CMD_GETATTACHMENT, "GetAttachment", 4, 0},
+    {EAS_CMD_FOLDERSYNC, "FolderSync", 9, 0},
+    {EAS_CMD_FOLDERCREATE, "FolderCreate", 10, 0},
+    {EAS_CMD_FOLDERDELETE, "FolderDelete", 11, 0},
+    {EAS_CMD_FOLDERUPDATE, "FolderUpdate", 12, 0},
+    {EAS_CMD_MOVEITEMS, "MoveItems", 13, 0},
+    {EAS_CMD_GETITEMESTIMATE, "GetItemEstimate", 14, 0},
+    {EAS_CMD_MEETINGRESPONSE, "MeetingResponse", 15, 0},
+    {EAS_CMD_SEARCH, "Search", 16, 0},
+    {EAS_CMD_SETTINGS, "Settings", 17, 0},
+    {EAS_CMD_PING, "Ping", 18, 0},
+    {EAS_CMD_ITEMOPERATIONS, "ItemOperations", 19, 0},
+    {EAS_CMD_PROVISION, "Provision", 20, 0},
+    {EAS_CMD_RESOLVERECIPIENTS, "ResolveRecipients", 21, 0},
+    {EAS_CMD_VALIDATECERT, "ValidateCert", 22, 0},
+    {EAS_CMD_FIND, "Find", 23, 0},
+};
+
+const eas_cmd_info *eas_cmd_by_name(const char *name)
+{
+    int i;
+    if (!name) {
+        return NULL;
+    }
+    /* Command names are case-sensitive in the ABNF, but clients in the wild vary the case. */
+    for (i = 0; i < EAS_CMD_COUNT; ++i) {
+        if (strcasecmp(commands[i].name, name) == 0) {
+            return &commands[i];
+        }
+    }
+    return NULL;
+}
+
+const eas_cmd_info *eas_cmd_by_code(int code)
+{
+    int i;
+    for (i = 0; i < EAS_CMD_COUNT; ++i) {
+        if (commands[i].code == code) {
+            return &commands[i];
+        }
+    }
+    return NULL;
+}
+
+const eas_cmd_info *eas_cmd_get(eas_cmd_id id)
+{
+    return (id >= 0 && id < EAS_CMD_COUNT) ? &commands[id] : NULL;
+}
+
+void eas_cmd_set_implemented(eas_cmd_id id)
+{
+    if (id >= 0 && id < EAS_CMD_COUNT) {
+        commands[id].implemented = 1;
+    }
+}
+
+const char *eas_cmd_advertised(char *buf, unsigned long buflen)
+{
+    size_t used = 0;
+    int i;
+
+    if (buflen == 0) {
+        return buf;
+    }
+    buf[0] = '\0';
+    for (i = 0; i < EAS_CMD_COUNT; ++i) {
+        int n;
+        if (!commands[i].implemented) {
+            continue;
+        }
+        n = snprintf(buf + used, buflen - used, "%s%s", used ? "," : "", commands[i].name);
+        if (n < 0 || (size_t)n >= buflen - used) {
+            break;
+        }
+        used += (size_t)n;
+    }
+    return buf;
+}

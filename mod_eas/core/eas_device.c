@@ -1,0 +1,53 @@
+/* eas_device.c — device registry (see eas_device.h). */
+#include <apr_strings.h>
+
+#include "eas_db.h"
+#include "eas_device.h"
+
+/* One round trip. users is only inserted on first sight (DO NOTHING), so the hot path writes
+ * just the device row. A user created concurrently by another connection after our snapshot
+ * yields no row: the caller's retry then finds it. */
+static const char touch_sql[] =
+    "WITH ins AS (INSERT INTO users(name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id),"
+    " u AS (SELECT id FROM ins UNION ALL SELECT id FROM users WHERE name = $1 LIMIT 1)"
+    " INSERT INTO devices (user_id, device_id, device_type, user_agent, protocol_version,"
+    "                      last_command, remote_addr)"
+    " SELECT id, $2, $3, $4, $5, $6, $7 FROM u"
+    " ON CONFLICT (user_id, device_id) DO UPDATE SET"
+    "   device_type = EXCLUDED.device_type,"
+    "   user_agent = coalesce(EXCLUDED.user_agent, devices.user_agent),"
+    "   protocol_version = coalesce(EXCLUDED.protocol_version, devices.protocol_version),"
+    "   last_command = EXCLUDED.last_command, remote_addr = EXCLUDED.remote_addr,"
+    "   last_seen = now()"
+    " RETURNING user_id, id";
+
+int eas_device_touch(PGconn *c, apr_pool_t *p, const char *user, const eas_query *q,
+                     const char *user_agent, const char *remote_addr, eas_device_ref *ref,
+                     const char **err)
+{
+    const char *params[7];
+    int attempt;
+
+    params[0] = user;
+    params[1] = q->device_id;
+    params[2] = q->device_type;
+    params[3] = user_agent;
+    params[4] = q->protocol_version;
+    params[5] = q->cmd ? q->cmd->name : q->cmd_name;
+    params[6] = remote_addr;
+    for (attempt = 0; attempt < 2; ++attempt) {
+        PGresult *r = eas_db_exec(c, p, err, touch_sql, 7, params);
+        if (!r) {
+            return -1;
+        }
+        if (PQntuples(r) == 1) {
+            ref->user_id = apr_pstrdup(p, PQgetvalue(r, 0, 0));
+            ref->device_pk = apr_pstrdup(p, PQgetvalue(r, 0, 1));
+            PQclear(r);
+            return 0;
+        }
+        PQclear(r);
+    }
+    *err = "user row not visible after insert";
+    return -1;
+}

@@ -1,0 +1,283 @@
+/* eas_config.c — directive parsing, validation and merging (see eas_config.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "apr_strings.h"
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+
+#include "eas_config.h"
+#include "eas_query.h"
+
+APLOG_USE_MODULE(eas);
+extern module AP_MODULE_DECLARE_DATA eas_module;
+
+#define DEF_POOL_MIN         0
+#define DEF_POOL_KEEP        4
+#define DEF_POOL_MAX         16
+#define DEF_POOL_TIMEOUT     5
+#define DEF_POOL_TTL         300
+#define DEF_RETRY_AFTER      30
+#define DEF_MAX_REQUEST_SIZE ((apr_off_t)32 * 1024 * 1024)
+
+#define MERGE(base, add, field, unset) ((add)->field != (unset) ? (add)->field : (base)->field)
+
+void *eas_create_srv_conf(apr_pool_t *p, server_rec *s)
+{
+    eas_srv_conf *c = apr_pcalloc(p, sizeof(*c));
+    c->db_conninfo = NULL;
+    c->pool_min = c->pool_keep = c->pool_max = -1;
+    c->pool_timeout = c->pool_ttl = c->retry_after = -1;
+    return c;
+}
+
+void *eas_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    eas_srv_conf *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+    c->db_conninfo = MERGE(base, add, db_conninfo, NULL);
+    c->pool_min = MERGE(base, add, pool_min, -1);
+    c->pool_keep = MERGE(base, add, pool_keep, -1);
+    c->pool_max = MERGE(base, add, pool_max, -1);
+    c->pool_timeout = MERGE(base, add, pool_timeout, -1);
+    c->pool_ttl = MERGE(base, add, pool_ttl, -1);
+    c->retry_after = MERGE(base, add, retry_after, -1);
+    return c;
+}
+
+void *eas_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    eas_dir_conf *c = apr_pcalloc(p, sizeof(*c));
+    c->max_request_size = -1;
+    c->protocol_versions = NULL;
+    return c;
+}
+
+void *eas_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    eas_dir_conf *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+    c->max_request_size = MERGE(base, add, max_request_size, -1);
+    c->protocol_versions = MERGE(base, add, protocol_versions, NULL);
+    return c;
+}
+
+eas_srv_conf *eas_srv_config(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &eas_module);
+}
+
+eas_dir_conf *eas_dir_config(const request_rec *r)
+{
+    return ap_get_module_config(r->per_dir_config, &eas_module);
+}
+
+/* --- parsing helpers ------------------------------------------------------------------- */
+
+static const char *parse_int(cmd_parms *cmd, const char *arg, int min, int max, int *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+
+    if (!*arg || *end || v < min || v > max) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a whole number from %d to %d",
+                            cmd->cmd->name, arg, min, max);
+    }
+    *out = (int)v;
+    return NULL;
+}
+
+/* "1048576", "512K", "32M", "1G" */
+static const char *parse_size(cmd_parms *cmd, const char *arg, apr_off_t *out)
+{
+    char *end;
+    apr_int64_t v = apr_strtoi64(arg, &end, 10), mult = 1;
+
+    if (end != arg && *end && !end[1]) {
+        switch (*end) {
+        case 'k':
+        case 'K':
+            mult = 1024;
+            break;
+        case 'm':
+        case 'M':
+            mult = 1024 * 1024;
+            break;
+        case 'g':
+        case 'G':
+            mult = 1024 * 1024 * 1024;
+            break;
+        default:
+            mult = 0;
+        }
+        if (mult) {
+            ++end;
+        }
+    }
+    if (!*arg || *end || v < 1 || mult == 0 || v > APR_INT64_C(1) << 40) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a size (bytes, or with a K, M or G suffix)",
+                            cmd->cmd->name, arg);
+    }
+    *out = (apr_off_t)(v * mult);
+    return NULL;
+}
+
+#define SRV_CONF(cmd) ((eas_srv_conf *)ap_get_module_config((cmd)->server->module_config, &eas_module))
+
+static const char *set_database(cmd_parms *cmd, void *dc, const char *arg)
+{
+    char *err = eas_db_check_conninfo(arg);
+    if (err) {
+        const char *msg = apr_psprintf(cmd->pool, "EASDatabase: invalid connection string: %s", err);
+        free(err);
+        return msg;
+    }
+    SRV_CONF(cmd)->db_conninfo = arg;
+    return NULL;
+}
+
+static const char *set_pool_int(cmd_parms *cmd, void *dc, const char *arg)
+{
+    eas_srv_conf *c = SRV_CONF(cmd);
+    int which = (int)(long)cmd->info;
+    int *field;
+    int min = 0, max = 1024;
+
+    switch (which) {
+    case 0:
+        field = &c->pool_min;
+        break;
+    case 1:
+        field = &c->pool_keep;
+        break;
+    case 2:
+        field = &c->pool_max;
+        min = 1;
+        break;
+    case 3:
+        field = &c->pool_timeout;
+        min = 1;
+        max = 300;
+        break;
+    case 4:
+        field = &c->pool_ttl;
+        min = 1;
+        max = 86400;
+        break;
+    default:
+        field = &c->retry_after;
+        min = 1;
+        max = 86400;
+        break;
+    }
+    return parse_int(cmd, arg, min, max, field);
+}
+
+static const char *set_max_request_size(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return parse_size(cmd, arg, &((eas_dir_conf *)dc)->max_request_size);
+}
+
+static const char *set_protocol_versions(cmd_parms *cmd, void *dc, const char *arg)
+{
+    char *list = apr_pstrdup(cmd->pool, arg), *tok, *state;
+    const char *out = NULL;
+
+    for (tok = apr_strtok(list, ", \t", &state); tok; tok = apr_strtok(NULL, ", \t", &state)) {
+        char needle[8];
+        if (!eas_protocol_version_known(tok)) {
+            return apr_psprintf(cmd->pool, "EASProtocolVersions: '%s' is not an ActiveSync "
+                                           "protocol version",
+                                tok);
+        }
+        apr_snprintf(needle, sizeof(needle), ",%s,", tok);
+        if (!strstr("," EAS_IMPLEMENTED_VERSIONS ",", needle)) {
+            return apr_psprintf(cmd->pool, "EASProtocolVersions: %s is not supported by this "
+                                           "build (supported: " EAS_IMPLEMENTED_VERSIONS ")",
+                                tok);
+        }
+        out = out ? apr_pstrcat(cmd->pool, out, ",", tok, NULL) : tok;
+    }
+    if (!out) {
+        return "EASProtocolVersions: give at least one version";
+    }
+    ((eas_dir_conf *)dc)->protocol_versions = out;
+    return NULL;
+}
+
+const command_rec eas_cmds[] = {
+    AP_INIT_TAKE1("EASDatabase", set_database, NULL, RSRC_CONF,
+                  "libpq connection string of the mod_eas database"),
+    AP_INIT_TAKE1("EASDBPoolMin", set_pool_int, (void *)0, RSRC_CONF,
+                  "database connections each child opens eagerly (default 0)"),
+    AP_INIT_TAKE1("EASDBPoolKeep", set_pool_int, (void *)1, RSRC_CONF,
+                  "idle database connections each child keeps (default 4)"),
+    AP_INIT_TAKE1("EASDBPoolMax", set_pool_int, (void *)2, RSRC_CONF,
+                  "maximum database connections per child (default 16)"),
+    AP_INIT_TAKE1("EASDBPoolTimeout", set_pool_int, (void *)3, RSRC_CONF,
+                  "seconds a request waits for a free database connection (default 5)"),
+    AP_INIT_TAKE1("EASDBPoolTTL", set_pool_int, (void *)4, RSRC_CONF,
+                  "seconds an idle database connection is kept (default 300)"),
+    AP_INIT_TAKE1("EASRetryAfter", set_pool_int, (void *)5, RSRC_CONF,
+                  "Retry-After seconds sent with 503 when the database is unavailable (default 30)"),
+    AP_INIT_TAKE1("EASMaxRequestSize", set_max_request_size, NULL, RSRC_CONF | ACCESS_CONF,
+                  "largest request body accepted, bytes or with K/M/G (default 32M)"),
+    AP_INIT_RAW_ARGS("EASProtocolVersions", set_protocol_versions, NULL,
+                     RSRC_CONF | ACCESS_CONF,
+                     "protocol versions offered to clients (default " EAS_IMPLEMENTED_VERSIONS
+                     ")"),
+    {NULL},
+};
+
+/* --- getters ----------------------------------------------------------------------------- */
+
+#define DEF(v, d) ((v) == -1 ? (d) : (v))
+
+const char *eas_cfg_db(const server_rec *s)
+{
+    return eas_srv_config(s)->db_conninfo;
+}
+
+int eas_cfg_retry_after(const server_rec *s)
+{
+    return DEF(eas_srv_config(s)->retry_after, DEF_RETRY_AFTER);
+}
+
+void eas_cfg_pool_params(const server_rec *s, eas_dbpool_params *params)
+{
+    const eas_srv_conf *c = eas_srv_config(s);
+    params->conninfo = c->db_conninfo;
+    params->min = DEF(c->pool_min, DEF_POOL_MIN);
+    params->max = DEF(c->pool_max, DEF_POOL_MAX);
+    params->keep = DEF(c->pool_keep, params->max < DEF_POOL_KEEP ? params->max : DEF_POOL_KEEP);
+    params->acquire_timeout = apr_time_from_sec(DEF(c->pool_timeout, DEF_POOL_TIMEOUT));
+    params->ttl = apr_time_from_sec(DEF(c->pool_ttl, DEF_POOL_TTL));
+}
+
+apr_off_t eas_cfg_max_request_size(const request_rec *r)
+{
+    apr_off_t v = eas_dir_config(r)->max_request_size;
+    return v == -1 ? DEF_MAX_REQUEST_SIZE : v;
+}
+
+const char *eas_cfg_protocol_versions(const request_rec *r)
+{
+    const char *v = eas_dir_config(r)->protocol_versions;
+    return v ? v : EAS_IMPLEMENTED_VERSIONS;
+}
+
+const char *eas_config_check(apr_pool_t *p, server_rec *s)
+{
+    for (; s; s = s->next) {
+        eas_dbpool_params pp;
+        eas_cfg_pool_params(s, &pp);
+        if (pp.min > pp.keep || pp.keep > pp.max) {
+            return apr_psprintf(p,
+                                "mod_eas: need EASDBPoolMin (%d) <= EASDBPoolKeep (%d) <= "
+                                "EASDBPoolMax (%d) in server %s:%u",
+                                pp.min, pp.keep, pp.max, s->server_hostname ? s->server_hostname : "?",
+                                (unsigned)s->port);
+        }
+    }
+    return NULL;
+}

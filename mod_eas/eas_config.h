@@ -1,0 +1,52 @@
+/* eas_config.h — mod_eas directives: server scope (database, pool) and directory scope (request
+ * limits, protocol versions). Values default to "unset" (-1 / NULL) and merge with one macro, as in
+ * mod_h2; code reads them through the getters, never from the structs. */
+#ifndef EAS_CONFIG_H
+#define EAS_CONFIG_H
+
+#include "httpd.h"
+#include "http_config.h"
+
+#include "eas_db.h"
+
+/* Versions this build implements; EASProtocolVersions may only narrow this list. */
+#define EAS_IMPLEMENTED_VERSIONS "12.0,12.1,14.0,14.1,16.0,16.1"
+#define EAS_SERVER_VERSION       "16.1"
+
+typedef struct eas_srv_conf {
+    const char *db_conninfo;
+    int pool_min;
+    int pool_keep;
+    int pool_max;
+    int pool_timeout; /* seconds */
+    int pool_ttl;     /* seconds */
+    int retry_after;  /* seconds, for 503 */
+    eas_dbpool *dbpool; /* per child, set in child_init */
+} eas_srv_conf;
+
+typedef struct eas_dir_conf {
+    apr_off_t max_request_size;
+    const char *protocol_versions; /* normalised comma list */
+} eas_dir_conf;
+
+extern const command_rec eas_cmds[];
+
+void *eas_create_srv_conf(apr_pool_t *p, server_rec *s);
+void *eas_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
+void *eas_create_dir_conf(apr_pool_t *p, char *dir);
+void *eas_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
+
+eas_srv_conf *eas_srv_config(const server_rec *s);
+eas_dir_conf *eas_dir_config(const request_rec *r);
+
+/* Cross-directive checks, run at configtest and start-up; NULL when fine. */
+const char *eas_config_check(apr_pool_t *p, server_rec *s);
+
+/* Getters applying the defaults. */
+const char *eas_cfg_db(const server_rec *s);
+int eas_cfg_retry_after(const server_rec *s);
+void eas_cfg_pool_params(const server_rec *s, eas_dbpool_params *params);
+apr_off_t eas_cfg_max_request_size(const request_rec *r);
+const char *eas_cfg_protocol_versions(const request_rec *r);
+
+#endif
