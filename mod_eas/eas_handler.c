@@ -79,6 +79,9 @@ static int read_body(eas_req *er, apr_off_t limit)
         return OK;
     }
     cap = r->remaining > 0 ? (apr_size_t)r->remaining : 8192;
+    if ((apr_off_t)cap > limit) {
+        cap = (apr_size_t)limit; /* chunked: the limit is enforced when the buffer is full */
+    }
     buf = apr_palloc(r->pool, cap + 1);
     for (;;) {
         long n;
@@ -221,7 +224,7 @@ int eas_handler(request_rec *r)
     if (!r->handler || strcmp(r->handler, EAS_HANDLER_NAME) != 0) {
         return DECLINED;
     }
-    r->allowed |= (AP_METHOD_BIT << M_OPTIONS) | (AP_METHOD_BIT << M_POST);
+    ap_allow_methods(r, REPLACE_ALLOW, "OPTIONS", "POST", NULL);
     /* err_headers_out: sent with errors and successes alike */
     apr_table_setn(r->err_headers_out, "MS-Server-ActiveSync", EAS_SERVER_VERSION);
     apr_table_setn(r->err_headers_out, "Cache-Control", "private");
@@ -238,8 +241,7 @@ int eas_handler(request_rec *r)
         return answer_options(r);
     }
     if (r->method_number != M_POST) {
-        apr_table_setn(r->err_headers_out, "Allow", "OPTIONS,POST");
-        return HTTP_METHOD_NOT_ALLOWED;
+        return HTTP_METHOD_NOT_ALLOWED; /* httpd answers with Allow from ap_allow_methods */
     }
     return handle_post(r);
 }
