@@ -114,21 +114,22 @@ static const char *parse_size(cmd_parms *cmd, const char *arg, apr_off_t *out)
         }
     }
     if (!*arg || *end || v < 1 || mult == 0 || v > APR_INT64_C(1) << 40) {
-        return apr_psprintf(cmd->pool,
-                            "%s: '%s' is not a size (bytes, or with a K, M or G suffix)",
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a size (bytes, or with a K, M or G suffix)",
                             cmd->cmd->name, arg);
     }
     *out = (apr_off_t)(v * mult);
     return NULL;
 }
 
-#define SRV_CONF(cmd) ((eas_srv_conf *)ap_get_module_config((cmd)->server->module_config, &eas_module))
+#define SRV_CONF(cmd)                                                                              \
+    ((eas_srv_conf *)ap_get_module_config((cmd)->server->module_config, &eas_module))
 
 static const char *set_database(cmd_parms *cmd, void *dc, const char *arg)
 {
     char *err = eas_db_check_conninfo(arg);
     if (err) {
-        const char *msg = apr_psprintf(cmd->pool, "EASDatabase: invalid connection string: %s", err);
+        const char *msg =
+            apr_psprintf(cmd->pool, "EASDatabase: invalid connection string: %s", err);
         free(err);
         return msg;
     }
@@ -186,14 +187,16 @@ static const char *set_protocol_versions(cmd_parms *cmd, void *dc, const char *a
     for (tok = apr_strtok(list, ", \t", &state); tok; tok = apr_strtok(NULL, ", \t", &state)) {
         char needle[8];
         if (!eas_protocol_version_known(tok)) {
-            return apr_psprintf(cmd->pool, "EASProtocolVersions: '%s' is not an ActiveSync "
-                                           "protocol version",
+            return apr_psprintf(cmd->pool,
+                                "EASProtocolVersions: '%s' is not an ActiveSync "
+                                "protocol version",
                                 tok);
         }
         apr_snprintf(needle, sizeof(needle), ",%s,", tok);
         if (!strstr("," EAS_IMPLEMENTED_VERSIONS ",", needle)) {
-            return apr_psprintf(cmd->pool, "EASProtocolVersions: %s is not supported by this "
-                                           "build (supported: " EAS_IMPLEMENTED_VERSIONS ")",
+            return apr_psprintf(cmd->pool,
+                                "EASProtocolVersions: %s is not supported by this "
+                                "build (supported: " EAS_IMPLEMENTED_VERSIONS ")",
                                 tok);
         }
         out = out ? apr_pstrcat(cmd->pool, out, ",", tok, NULL) : tok;
@@ -218,14 +221,13 @@ const command_rec eas_cmds[] = {
                   "seconds a request waits for a free database connection (default 5)"),
     AP_INIT_TAKE1("EASDBPoolTTL", set_pool_int, (void *)4, RSRC_CONF,
                   "seconds an idle database connection is kept (default 300)"),
-    AP_INIT_TAKE1("EASRetryAfter", set_pool_int, (void *)5, RSRC_CONF,
-                  "Retry-After seconds sent with 503 when the database is unavailable (default 30)"),
+    AP_INIT_TAKE1(
+        "EASRetryAfter", set_pool_int, (void *)5, RSRC_CONF,
+        "Retry-After seconds sent with 503 when the database is unavailable (default 30)"),
     AP_INIT_TAKE1("EASMaxRequestSize", set_max_request_size, NULL, RSRC_CONF | ACCESS_CONF,
                   "largest request body accepted, bytes or with K/M/G (default 32M)"),
-    AP_INIT_RAW_ARGS("EASProtocolVersions", set_protocol_versions, NULL,
-                     RSRC_CONF | ACCESS_CONF,
-                     "protocol versions offered to clients (default " EAS_IMPLEMENTED_VERSIONS
-                     ")"),
+    AP_INIT_RAW_ARGS("EASProtocolVersions", set_protocol_versions, NULL, RSRC_CONF | ACCESS_CONF,
+                     "protocol versions offered to clients (default " EAS_IMPLEMENTED_VERSIONS ")"),
     {NULL},
 };
 
@@ -275,8 +277,8 @@ const char *eas_config_check(apr_pool_t *p, server_rec *s)
             return apr_psprintf(p,
                                 "mod_eas: need EASDBPoolMin (%d) <= EASDBPoolKeep (%d) <= "
                                 "EASDBPoolMax (%d) in server %s:%u",
-                                pp.min, pp.keep, pp.max, s->server_hostname ? s->server_hostname : "?",
-                                (unsigned)s->port);
+                                pp.min, pp.keep, pp.max,
+                                s->server_hostname ? s->server_hostname : "?", (unsigned)s->port);
         }
     }
     return NULL;

@@ -18,9 +18,9 @@ typedef struct eas_srv_conf {
     int pool_min;
     int pool_keep;
     int pool_max;
-    int pool_timeout; /* seconds */
-    int pool_ttl;     /* seconds */
-    int retry_after;  /* seconds, for 503 */
+    int pool_timeout;   /* seconds */
+    int pool_ttl;       /* seconds */
+    int retry_after;    /* seconds, for 503 */
     eas_dbpool *dbpool; /* per child, set in child_init */
 } eas_srv_conf;
 

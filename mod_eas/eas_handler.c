@@ -34,8 +34,8 @@ typedef struct eas_req {
 
 /* One line per refused request: what went wrong and for whom. Client mistakes are INFO (a phone
  * in a loop must not flood a production log at the default level), server trouble is ERR. */
-#define REQ_LOG(er, level, status, tag, why)                                                      \
-    ap_log_rerror(APLOG_MARK, level, status, (er)->r, tag ": %s [user=%s device=%s cmd=%s]", why, \
+#define REQ_LOG(er, level, status, tag, why)                                                       \
+    ap_log_rerror(APLOG_MARK, level, status, (er)->r, tag ": %s [user=%s device=%s cmd=%s]", why,  \
                   STR((er)->r->user), STR((er)->q.device_id), STR((er)->q.cmd_name))
 
 static int answer_options(request_rec *r)
@@ -189,8 +189,9 @@ static int handle_post(request_rec *r)
     if (rv == HTTP_REQUEST_ENTITY_TOO_LARGE) {
         r->connection->keepalive = AP_CONN_CLOSE; /* don't read the rest of a huge body */
         REQ_LOG(er, APLOG_INFO, 0, "EAS00013",
-                apr_psprintf(r->pool, "request body larger than EASMaxRequestSize (%" APR_OFF_T_FMT
-                                      " bytes)",
+                apr_psprintf(r->pool,
+                             "request body larger than EASMaxRequestSize (%" APR_OFF_T_FMT
+                             " bytes)",
                              eas_cfg_max_request_size(r)));
         return rv;
     }

@@ -61,8 +61,8 @@ static void eas_child_init(apr_pool_t *pchild, server_rec *s)
             continue;
         }
         eas_cfg_pool_params(s, &pp);
-        key = apr_psprintf(pchild, "%s|%d|%d|%d|%" APR_TIME_T_FMT "|%" APR_TIME_T_FMT,
-                           pp.conninfo, pp.min, pp.keep, pp.max, pp.acquire_timeout, pp.ttl);
+        key = apr_psprintf(pchild, "%s|%d|%d|%d|%" APR_TIME_T_FMT "|%" APR_TIME_T_FMT, pp.conninfo,
+                           pp.min, pp.keep, pp.max, pp.acquire_timeout, pp.ttl);
         pool = apr_hash_get(pools, key, APR_HASH_KEY_STRING);
         if (!pool) {
             apr_status_t rv = eas_dbpool_create(&pool, &pp, pchild);
@@ -87,12 +87,8 @@ static void eas_register_hooks(apr_pool_t *p)
 
 /* default visibility: the build hides everything else (-fvisibility=hidden + version script) */
 __attribute__((visibility("default"))) module AP_MODULE_DECLARE_DATA eas_module = {
-    STANDARD20_MODULE_STUFF,
-    eas_create_dir_conf,
-    eas_merge_dir_conf,
-    eas_create_srv_conf,
-    eas_merge_srv_conf,
-    eas_cmds,
+    STANDARD20_MODULE_STUFF,     eas_create_dir_conf, eas_merge_dir_conf,
+    eas_create_srv_conf,         eas_merge_srv_conf,  eas_cmds,
     eas_register_hooks,
 #if defined(AP_MODULE_FLAG_ALWAYS_MERGE)
     AP_MODULE_FLAG_ALWAYS_MERGE,

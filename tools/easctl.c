@@ -64,8 +64,7 @@ static void report(void *baton, const char *version, const char *name, int appli
     easctl *ctl = baton;
     if (applied) {
         printf("applied %s_%s\n", version, name);
-    }
-    else if (ctl->verbose) {
+    } else if (ctl->verbose) {
         printf("already applied %s_%s\n", version, name);
     }
 }
@@ -87,15 +86,13 @@ static int cmd_db(easctl *ctl, int argc, char **argv)
         int applied = 0;
         if (eas_db_migrate(c, ctl->sql_dir, ctl->pool, &applied, &err, report, ctl) != 0) {
             fprintf(stderr, "easctl: migration failed: %s\n", err ? err : "unknown error");
-        }
-        else {
+        } else {
             const char *v = eas_db_schema_version(c, ctl->pool);
             printf("schema at version %s (%d migration%s applied now)\n", v ? v : "none", applied,
                    applied == 1 ? "" : "s");
             rc = 0;
         }
-    }
-    else {
+    } else {
         const char *v = eas_db_schema_version(c, ctl->pool);
         printf("schema version: %s\n", v ? v : "none (run: easctl db migrate)");
         rc = 0;
@@ -117,18 +114,14 @@ int main(int argc, char **argv)
     for (i = 1; i < argc && argv[i][0] == '-'; ++i) {
         if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
             ctl.db = argv[++i];
-        }
-        else if (strcmp(argv[i], "--sql-dir") == 0 && i + 1 < argc) {
+        } else if (strcmp(argv[i], "--sql-dir") == 0 && i + 1 < argc) {
             ctl.sql_dir = argv[++i];
-        }
-        else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) {
+        } else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) {
             ctl.verbose = 1;
-        }
-        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             return 0;
-        }
-        else {
+        } else {
             fprintf(stderr, "easctl: unknown option %s\n", argv[i]);
             usage(stderr);
             return 2;
@@ -143,12 +136,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[i], "db") == 0) {
         rc = cmd_db(&ctl, argc - i - 1, argv + i + 1);
-    }
-    else if (strcmp(argv[i], "version") == 0) {
+    } else if (strcmp(argv[i], "version") == 0) {
         printf("easctl %s\n", EASCTL_VERSION);
         rc = 0;
-    }
-    else {
+    } else {
         fprintf(stderr, "easctl: unknown command '%s'\n", argv[i]);
         usage(stderr);
         rc = 2;

@@ -184,8 +184,7 @@ int eas_db_migrate(PGconn *c, const char *dir, apr_pool_t *p, int *applied, cons
         split_name(p, file, &version, &name);
         params[0] = version;
         params[1] = name;
-        r = eas_db_exec(c, p, err, "SELECT 1 FROM schema_migrations WHERE version = $1", 1,
-                        params);
+        r = eas_db_exec(c, p, err, "SELECT 1 FROM schema_migrations WHERE version = $1", 1, params);
         if (!r) {
             goto out;
         }

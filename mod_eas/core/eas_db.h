@@ -12,9 +12,9 @@
 
 typedef struct eas_dbpool_params {
     const char *conninfo;
-    int min;               /* connections opened eagerly */
-    int keep;              /* idle connections kept (soft max) */
-    int max;               /* hard max per process */
+    int min;                             /* connections opened eagerly */
+    int keep;                            /* idle connections kept (soft max) */
+    int max;                             /* hard max per process */
     apr_interval_time_t acquire_timeout; /* wait for a free connection */
     apr_interval_time_t ttl;             /* idle connections older than this are closed */
 } eas_dbpool_params;
@@ -48,8 +48,7 @@ int eas_db_cmd(PGconn *c, apr_pool_t *p, const char **err, const char *sql);
 
 /* --- migrations ------------------------------------------------------------------------ */
 
-typedef void eas_migrate_report_fn(void *baton, const char *version, const char *name,
-                                   int applied);
+typedef void eas_migrate_report_fn(void *baton, const char *version, const char *name, int applied);
 
 /* Applies every sql/NNN_name.sql in dir not yet recorded in schema_migrations, in order, each in
  * its own transaction, under an advisory lock so concurrent runs serialise. Returns 0 on success

@@ -74,13 +74,12 @@ static apr_reslist_t *get_reslist(eas_dbpool *dp)
 
     apr_thread_mutex_lock(dp->mutex);
     if (!dp->rl) {
-        apr_status_t rv = apr_reslist_create(&dp->rl, dp->params.min, dp->params.keep,
-                                             dp->params.max, dp->params.ttl, conn_construct,
-                                             conn_destruct, dp, dp->pool);
+        apr_status_t rv =
+            apr_reslist_create(&dp->rl, dp->params.min, dp->params.keep, dp->params.max,
+                               dp->params.ttl, conn_construct, conn_destruct, dp, dp->pool);
         if (rv != APR_SUCCESS) {
             dp->rl = NULL; /* the database is down: try again on the next request */
-        }
-        else {
+        } else {
             apr_reslist_timeout_set(dp->rl, dp->params.acquire_timeout);
         }
     }

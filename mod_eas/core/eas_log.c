@@ -43,8 +43,7 @@ void eas_log_perror(const char *file, int line, int level, const char *fmt, ...)
     va_end(ap);
     if (log_fn) {
         log_fn(log_baton, file, line, level, buf);
-    }
-    else {
+    } else {
         fprintf(stderr, "%s\n", buf);
     }
 }

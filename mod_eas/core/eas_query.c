@@ -62,11 +62,9 @@ static char *url_decode(apr_pool_t *p, const char *s, size_t len, int plus_is_sp
             }
             *o++ = (char)(h * 16 + l);
             i += 2;
-        }
-        else if (s[i] == '+' && plus_is_space) {
+        } else if (s[i] == '+' && plus_is_space) {
             *o++ = ' ';
-        }
-        else {
+        } else {
             *o++ = s[i];
         }
     }
@@ -129,8 +127,7 @@ static eas_query_status fail(const char **why, const char *msg)
 }
 
 /* Plain form: Cmd=Sync&User=u&DeviceId=d&DeviceType=t[&name=value]* */
-static eas_query_status parse_plain(apr_pool_t *p, const char *args, eas_query *q,
-                                    const char **why)
+static eas_query_status parse_plain(apr_pool_t *p, const char *args, eas_query *q, const char **why)
 {
     const char *s = args;
     const char *raw_devid = NULL;
@@ -161,38 +158,28 @@ static eas_query_status parse_plain(apr_pool_t *p, const char *args, eas_query *
                 return fail(why, "Cmd given twice");
             }
             q->cmd_name = value;
-        }
-        else if (strcasecmp(name, "DeviceId") == 0) {
+        } else if (strcasecmp(name, "DeviceId") == 0) {
             if (raw_devid) {
                 return fail(why, "DeviceId given twice");
             }
             raw_devid = value;
-        }
-        else if (strcasecmp(name, "DeviceType") == 0) {
+        } else if (strcasecmp(name, "DeviceType") == 0) {
             q->device_type = value;
-        }
-        else if (strcasecmp(name, "User") == 0) {
+        } else if (strcasecmp(name, "User") == 0) {
             q->user = value;
-        }
-        else if (strcasecmp(name, "AttachmentName") == 0) {
+        } else if (strcasecmp(name, "AttachmentName") == 0) {
             q->attachment_name = value;
-        }
-        else if (strcasecmp(name, "CollectionId") == 0) {
+        } else if (strcasecmp(name, "CollectionId") == 0) {
             q->collection_id = value;
-        }
-        else if (strcasecmp(name, "ItemId") == 0) {
+        } else if (strcasecmp(name, "ItemId") == 0) {
             q->item_id = value;
-        }
-        else if (strcasecmp(name, "LongId") == 0) {
+        } else if (strcasecmp(name, "LongId") == 0) {
             q->long_id = value;
-        }
-        else if (strcasecmp(name, "Occurrence") == 0) {
+        } else if (strcasecmp(name, "Occurrence") == 0) {
             q->occurrence = value;
-        }
-        else if (strcasecmp(name, "SaveInSent") == 0) {
+        } else if (strcasecmp(name, "SaveInSent") == 0) {
             q->save_in_sent = (value[0] == 'T' || value[0] == 't');
-        }
-        else if (strcasecmp(name, "PolicyKey") == 0) {
+        } else if (strcasecmp(name, "PolicyKey") == 0) {
             /* not in the ABNF, but some clients put it here instead of X-MS-PolicyKey */
             if (!parse_policy_key(value, &q->policy_key)) {
                 return fail(why, "malformed PolicyKey");
@@ -243,11 +230,9 @@ static eas_query_status parse_base64(apr_pool_t *p, const char *args, eas_query 
     for (c = enc; *c; ++c) { /* tolerate the URL-safe alphabet */
         if (*c == '-') {
             *c = '+';
-        }
-        else if (*c == '_') {
+        } else if (*c == '_') {
             *c = '/';
-        }
-        else if (!(isalnum((unsigned char)*c) || *c == '+' || *c == '/' || *c == '=')) {
+        } else if (!(isalnum((unsigned char)*c) || *c == '+' || *c == '/' || *c == '=')) {
             return fail(why, "query is neither plain nor base64");
         }
     }
@@ -273,11 +258,9 @@ static eas_query_status parse_base64(apr_pool_t *p, const char *args, eas_query 
     }
     if (valid_device_id((const char *)b + i, (size_t)len)) {
         q->device_id = apr_pstrmemdup(p, (const char *)b + i, (apr_size_t)len);
-    }
-    else if (len <= EAS_DEVICE_ID_MAX / 2) { /* a binary GUID: keep it as hex */
+    } else if (len <= EAS_DEVICE_ID_MAX / 2) { /* a binary GUID: keep it as hex */
         q->device_id = hex_string(p, b + i, (size_t)len);
-    }
-    else {
+    } else {
         return fail(why, "malformed DeviceId in base64 query");
     }
     i += (size_t)len;
@@ -294,8 +277,7 @@ static eas_query_status parse_base64(apr_pool_t *p, const char *args, eas_query 
                         ((unsigned long)b[i + 2] << 16) | ((unsigned long)b[i + 3] << 24);
         q->has_policy_key = 1;
         i += 4;
-    }
-    else if (len != 0) {
+    } else if (len != 0) {
         return fail(why, "policy key length must be 0 or 4");
     }
 
@@ -303,7 +285,8 @@ static eas_query_status parse_base64(apr_pool_t *p, const char *args, eas_query 
         return fail(why, "base64 query truncated at device type");
     }
     len = b[i++];
-    if (i + (size_t)len > n || !valid_vchar((const char *)b + i, (size_t)len, EAS_DEVICE_TYPE_MAX)) {
+    if (i + (size_t)len > n ||
+        !valid_vchar((const char *)b + i, (size_t)len, EAS_DEVICE_TYPE_MAX)) {
         return fail(why, "malformed DeviceType in base64 query");
     }
     q->device_type = apr_pstrmemdup(p, (const char *)b + i, (apr_size_t)len);

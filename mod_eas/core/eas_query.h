@@ -18,8 +18,8 @@ typedef enum eas_query_status {
 } eas_query_status;
 
 typedef struct eas_query {
-    int base64;            /* the request used the base64 form */
-    const char *cmd_name;  /* as sent, for logging; NULL if absent */
+    int base64;           /* the request used the base64 form */
+    const char *cmd_name; /* as sent, for logging; NULL if absent */
     const eas_cmd_info *cmd;
     const char *user;      /* User= (informational; the authenticated r->user is authoritative) */
     const char *device_id; /* validated: [A-Za-z0-9._-], 1..EAS_DEVICE_ID_MAX */

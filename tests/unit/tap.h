@@ -42,7 +42,7 @@ static inline int tap_ok(int cond, const char *file, int line, const char *fmt, 
     do {                                                                                           \
         const char *g_ = (got), *w_ = (want);                                                      \
         if (!ok(g_ && w_ && strcmp(g_, w_) == 0, "%s", name))                                      \
-            printf("#   got '%s', want '%s'\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)");          \
+            printf("#   got '%s', want '%s'\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)");           \
     } while (0)
 
 static inline int tap_done(void)

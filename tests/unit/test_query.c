@@ -84,8 +84,7 @@ static void test_plain_errors(void)
         {"Cmd=Sync&User=u&DeviceId=d%2&DeviceType=t", "14.1", NULL, EAS_QUERY_BAD,
          "truncated escape"},
         {"Cmd=Sync&User=u&DeviceId=d%00&DeviceType=t", "14.1", NULL, EAS_QUERY_BAD, "encoded NUL"},
-        {"Cmd=Sync&User=u&DeviceId=d&DeviceType=t", "14.1", "12x", EAS_QUERY_BAD,
-         "bad policy key"},
+        {"Cmd=Sync&User=u&DeviceId=d&DeviceType=t", "14.1", "12x", EAS_QUERY_BAD, "bad policy key"},
         {"Cmd=Sync&User=u&DeviceId=d&DeviceType=t", "14.1", "99999999999", EAS_QUERY_BAD,
          "policy key overflow"},
         {"Cmd=Sync&User=u&DeviceId=d&DeviceType=a%20b", "14.1", NULL, EAS_QUERY_BAD,
@@ -123,10 +122,9 @@ static void test_base64(void)
     {
         /* 14.1 SmartReply, key 0x01020304, params ItemId, CollectionId, Options=SaveInSent|Multi,
          * User */
-        static const unsigned char raw[] = {141, 3,   0x09, 0x04, 2,   'd', '1', 4,   4,
-                                            3,   2,   1,    2,    'W', 'P', 3,   3,   '1',
-                                            ':', '2', 1,    1,    '5', 7,   1,   3,   8,
-                                            4,   'u', 's',  'e',  'r', 99,  2,   'z', 'z'};
+        static const unsigned char raw[] = {
+            141, 3,   0x09, 0x04, 2,   'd', '1', 4, 4, 3, 2,   1,   2,   'W', 'P', 3, 3,   '1',
+            ':', '2', 1,    1,    '5', 7,   1,   3, 8, 4, 'u', 's', 'e', 'r', 99,  2, 'z', 'z'};
         is_int(parse(b64(raw, sizeof(raw)), NULL, NULL, &q, &why), EAS_QUERY_OK,
                "base64: parameters");
         is_str(q.cmd_name, "SmartReply", "base64: SmartReply");
@@ -138,8 +136,8 @@ static void test_base64(void)
     }
     {
         /* a binary GUID device id is carried as hex */
-        static const unsigned char raw[] = {160, 18,   0,    0,    4, 0x00, 0xff,
-                                            0x10, 0x7f, 0,    2,    'W', 'P'};
+        static const unsigned char raw[] = {160,  18,   0, 0, 4,   0x00, 0xff,
+                                            0x10, 0x7f, 0, 2, 'W', 'P'};
         is_int(parse(b64(raw, sizeof(raw)), NULL, NULL, &q, &why), EAS_QUERY_OK,
                "base64: binary device id");
         is_str(q.device_id, "00FF107F", "base64: binary device id as hex");
@@ -153,8 +151,8 @@ static void test_base64(void)
     }
     {
         /* every truncation of a valid query is refused, never read past the end */
-        static const unsigned char raw[] = {141, 0, 9, 4, 2, 'd', '1', 4, 1, 2, 3, 4, 2, 'W', 'P',
-                                            1,   1, '5'};
+        static const unsigned char raw[] = {141, 0, 9, 4, 2,   'd', '1', 4, 1,
+                                            2,   3, 4, 2, 'W', 'P', 1,   1, '5'};
         int n, bad = 0;
         for (n = 0; n < (int)sizeof(raw); ++n) {
             if (n == 15) {
