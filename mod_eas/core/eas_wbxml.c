@@ -367,7 +367,8 @@ static int dec_flush(dec *d)
     return EAS_WBXML_OK;
 }
 
-static int dec_text(dec *d, const unsigned char *s, size_t len)
+/* transient: s does not live in the input buffer (ENTITY): copy it at once. */
+static int dec_text(dec *d, const unsigned char *s, size_t len, int transient)
 {
     if (!d->cur) {
         return dfail(d, EAS_WBXML_EINVAL, "text outside the root element");
@@ -381,7 +382,7 @@ static int dec_text(dec *d, const unsigned char *s, size_t len)
     if (len > d->lim.max_string - d->pend_len || d->pend_len + len > INT32_MAX) {
         return dfail(d, EAS_WBXML_ELIMIT, "text longer than %zu bytes", d->lim.max_string);
     }
-    if (!d->pend_len) {
+    if (!d->pend_len && !transient) {
         d->pend = s;
         d->pend_len = len;
         return EAS_WBXML_OK;
@@ -400,7 +401,9 @@ static int dec_text(dec *d, const unsigned char *s, size_t len)
         d->tb_cap = cap;
     }
     if (!d->pend_own) {
-        memcpy(d->tb, d->pend, d->pend_len);
+        if (d->pend_len) {
+            memcpy(d->tb, d->pend, d->pend_len);
+        }
         d->pend_own = 1;
     }
     memcpy(d->tb + d->pend_len, s, len);
@@ -417,7 +420,7 @@ static int dec_opaque(dec *d, const unsigned char *s, size_t len)
     }
     kind = (int)(intptr_t)cur->_private;
     if (kind != EAS_WBXML_BASE64 && utf8_valid(s, len, 1)) {
-        return dec_text(d, s, len);
+        return dec_text(d, s, len, 0);
     }
     /* binary: base64 text; elements not base64 by protocol also get eas:opaque="base64" */
     if (cur->children || cur->properties || d->pend_len) {
@@ -443,6 +446,12 @@ static int dec_opaque(dec *d, const unsigned char *s, size_t len)
                                           (const xmlChar *)"base64"))) {
             free(b64);
             return dfail(d, EAS_WBXML_ENOMEM, "out of memory");
+        }
+        if (kind == EAS_WBXML_BASE64) {
+            /* joins any following text run, like any other text (one text node per run) */
+            int rc = dec_text(d, (const unsigned char *)b64, blen, 1);
+            free(b64);
+            return rc;
         }
         if (blen) {
             t = xmlNewDocTextLen(d->doc, (const xmlChar *)b64, (int)blen);
@@ -605,7 +614,7 @@ static int decode_body(dec *d)
                 return dfail(d, EAS_WBXML_EINVAL, "inline string is not valid UTF-8");
             }
             d->p = z + 1;
-            if ((rc = dec_text(d, s, (size_t)(z - s)))) {
+            if ((rc = dec_text(d, s, (size_t)(z - s), 0))) {
                 return rc;
             }
             break;
@@ -658,7 +667,7 @@ static int decode_body(dec *d)
                 u[3] = (unsigned char)(0x80 | (v & 0x3F));
                 n = 4;
             }
-            if ((rc = dec_text(d, u, n))) {
+            if ((rc = dec_text(d, u, n, 1))) {
                 return rc;
             }
             break;
@@ -961,7 +970,9 @@ static int enc_str(enc *e, const xmlChar *s)
 }
 
 /* Writes the binary content of n (kind RAW or BASE64); n has no element children. */
-static int enc_binary(enc *e, xmlNodePtr n, int kind, int forced)
+/* An empty payload writes nothing and sets *empty (the caller then drops the content bit, so
+ * that decode -> encode reaches its fixed point at once). */
+static int enc_binary(enc *e, xmlNodePtr n, int kind, int forced, int *empty)
 {
     xmlChar *txt = NULL;
     const xmlChar *s;
@@ -984,7 +995,9 @@ static int enc_binary(enc *e, xmlNodePtr n, int kind, int forced)
             return enc_fail(e, EAS_WBXML_ENOMEM, n, "out of memory");
         }
         blen = b64_decode(s, len, bin);
-        if (blen < 0) {
+        if (blen == 0) {
+            *empty = 1;
+        } else if (blen < 0) {
             if (forced) {
                 rc = enc_fail(e, EAS_WBXML_EINVAL, n,
                               "<%s> marked opaque=\"base64\" holds invalid base64", n->name);
@@ -996,6 +1009,8 @@ static int enc_binary(enc *e, xmlNodePtr n, int kind, int forced)
             rc = enc_fail(e, EAS_WBXML_ENOMEM, n, "out of memory");
         }
         free(bin);
+    } else if (len == 0) {
+        *empty = 1;
     } else if (enc_opaque(e, s, len)) {
         rc = enc_fail(e, EAS_WBXML_ENOMEM, n, "out of memory");
     }
@@ -1072,9 +1087,13 @@ static int enc_open(enc *e, xmlNodePtr n, int *descend)
     }
     kind = meta ? EAS_WBXML_BASE64 : kind_of(n, page, tok);
     if (kind != EAS_WBXML_TEXT) {
-        int rc = enc_binary(e, n, kind, meta);
+        int empty = 0, rc = enc_binary(e, n, kind, meta, &empty);
         if (rc) {
             return rc;
+        }
+        if (empty) {
+            e->o.b[e->o.len - 1] = (unsigned char)tok; /* the tag was the last byte written */
+            return 0;
         }
     } else {
         for (xmlNodePtr c = n->children; c; c = c->next) {
