@@ -11,6 +11,9 @@ FUZZ_JOBS    ?= 1
 FUZZ_CC      ?= clang
 FUZZ_SRC     := mod_eas/core/eas_wbxml.c mod_eas/core/eas_codepages.c mod_eas/core/eas_log.c
 WBXML_CORPUS := $(sort $(wildcard tests/wbxml/corpus/*.xml))
+# the codec objects alone (built with the core's flags): fuzz seeds and the bench do not need the
+# rest of libeascore.a
+WBXML_OBJ := $(B)/core/eas_wbxml.o $(B)/core/eas_codepages.o $(B)/core/eas_log.o
 LIBWBXML_CFLAGS := $(shell pkg-config --cflags libwbxml2 2>/dev/null)
 LIBWBXML_LIBS   := $(shell pkg-config --libs libwbxml2 2>/dev/null)
 
@@ -23,10 +26,14 @@ $(B)/fuzz/fuzz_wbxml: tests/fuzz/fuzz_wbxml.c $(FUZZ_SRC) mod_eas/core/eas_wbxml
 
 fuzz-build: $(B)/fuzz/fuzz_wbxml
 
-wbxml-seeds: $(B)/bin/eas-wbxml
+$(B)/fuzz/eas-wbxml: tools/eas-wbxml.c $(WBXML_OBJ) mod_eas/core/eas_wbxml.h
+	@mkdir -p $(@D)
+	$(CC) $(CORE_CFLAGS) -o $@ tools/eas-wbxml.c $(WBXML_OBJ) $(XML_LIBS)
+
+wbxml-seeds: $(B)/fuzz/eas-wbxml
 	@mkdir -p $(B)/fuzz/seeds
 	@for f in $(WBXML_CORPUS); do \
-	    $(B)/bin/eas-wbxml encode -o $(B)/fuzz/seeds/$$(basename $$f .xml).wbxml $$f || exit 1; \
+	    $(B)/fuzz/eas-wbxml encode -o $(B)/fuzz/seeds/$$(basename $$f .xml).wbxml $$f || exit 1; \
 	done
 
 fuzz: $(B)/fuzz/fuzz_wbxml wbxml-seeds
@@ -37,10 +44,10 @@ fuzz: $(B)/fuzz/fuzz_wbxml wbxml-seeds
 	    -print_final_stats=1 -artifact_prefix=./ corpus
 	@echo "fuzz corpus: $$(ls $(B)/fuzz/corpus | wc -l) files"
 
-$(B)/bench/bench_wbxml: bench/bench_wbxml.c $(B)/libeascore.a mod_eas/core/eas_wbxml.h
+$(B)/bench/bench_wbxml: bench/bench_wbxml.c $(WBXML_OBJ) mod_eas/core/eas_wbxml.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g -D_GNU_SOURCE -Imod_eas/core $(XML_CFLAGS) $(LIBWBXML_CFLAGS) -o $@ \
-	    bench/bench_wbxml.c $(B)/libeascore.a $(LIBWBXML_LIBS) $(CORE_LIBS)
+	    bench/bench_wbxml.c $(WBXML_OBJ) $(LIBWBXML_LIBS) $(XML_LIBS)
 
 bench-wbxml: $(B)/bench/bench_wbxml
 	$(B)/bench/bench_wbxml $(BENCH_ARGS)
