@@ -161,17 +161,16 @@ def codepages():
     if CODEPAGES is None:
         src = (ROOT / "mod_eas" / "core" / "eas_codepages.c").read_text()
         pages = {}
-        names = re.search(r"eas_cp_page_name\[EAS_CP_NPAGES\] = \{(.*?)\};", src, re.S).group(1)
-        for p, n in enumerate(re.findall(r'"(\w+)"|NULL', names)):
-            pass
+        names = re.search(r"eas_cp_page_name\[EAS_CP_NPAGES\]\s*=\s*\{(.*?)\};", src, re.S).group(1)
         plist = re.findall(r'("\w+"|NULL)', names)
         for p, n in enumerate(plist):
             if n != "NULL":
                 pages[p] = (n.strip('"'), {})
-        body = re.search(r"eas_cp_tag\[EAS_CP_NPAGES\]\[64\] = \{(.*?)\n\};", src, re.S).group(1)
-        for m in re.finditer(r"\[(\d+)\] = \{(.*?)\}", body, re.S):
+        body = re.search(r"eas_cp_tag\[EAS_CP_NPAGES\]\[64\]\s*=\s*\{(.*?)\n\};", src,
+                         re.S).group(1)
+        for m in re.finditer(r"\[(\d+)\]\s*=\s*\{(.*?)\}", body, re.S):
             p = int(m.group(1))
-            for t, n in re.findall(r'\[0x([0-9A-F]{2})\] = "(\w+)"', m.group(2)):
+            for t, n in re.findall(r'\[0x([0-9A-F]{2})\]\s*=\s*"(\w+)"', m.group(2)):
                 pages[p][1][int(t, 16)] = n
         CODEPAGES = pages
     return CODEPAGES

@@ -125,6 +125,7 @@ def main():
     c.append("")
     c.append('#include "eas_codepages.h"')
     c.append("")
+    c.append("/* clang-format off */")
     c.append("const char *const eas_cp_page_name[EAS_CP_NPAGES] = {")
     for p in range(NPAGES):
         c.append('    "%s",' % pages[p][0] if p in pages else "    NULL,")
@@ -180,6 +181,8 @@ def main():
         if p in hashes:
             c.append("    [%d] = {%du, %du, hash_%d}," % (p, hashes[p][0], hashes[p][1] - 1, p))
     c.append("};")
+    c.append("")
+    c.append("/* clang-format on */")
     c.append("")
     c.append("int eas_cp_page_by_ns(const char *ns)")
     c.append("{")

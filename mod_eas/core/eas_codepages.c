@@ -3,6 +3,7 @@
 
 #include "eas_codepages.h"
 
+/* clang-format off */
 const char *const eas_cp_page_name[EAS_CP_NPAGES] = {
     "AirSync",
     "Contacts",
@@ -1028,6 +1029,8 @@ const eas_cp_hash eas_cp_hashes[EAS_CP_NPAGES] = {
     [24] = {1u, 127u, hash_24},
     [25] = {4u, 127u, hash_25},
 };
+
+/* clang-format on */
 
 int eas_cp_page_by_ns(const char *ns)
 {
