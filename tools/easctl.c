@@ -1,11 +1,13 @@
-/* easctl — mod_eas administration from the command line.
+/* easctl — mod_eas administration from the command line: a thin CLI over the admin core
+ * (eas_admin.h), which the web console shares. See docs/easctl.md.
  *
- *   easctl [--db CONNINFO] [--sql-dir DIR] db migrate     apply pending sql/NNN_*.sql migrations
- *   easctl [--db CONNINFO] db status                      show the applied schema version
- *   easctl version
+ *   easctl [--db CONNINFO] [--sql-dir DIR] [-v] [--json] [--actor NAME] COMMAND ...
  *
  * The connection string comes from --db, else $EAS_DATABASE, else libpq's defaults (PG* env).
- * Exit codes: 0 ok, 1 operation failed, 2 usage. */
+ * Exit codes: 0 ok, 1 operation failed (message on stderr), 2 usage. */
+#include <limits.h>
+#include <pwd.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,29 +15,56 @@
 
 #include <apr_general.h>
 #include <apr_pools.h>
+#include <apr_strings.h>
 
+#include "eas_admin.h"
+#include "eas_audit.h"
 #include "eas_db.h"
 
 #ifndef EAS_SHAREDIR
 #define EAS_SHAREDIR "/usr/local/share/mod_eas"
 #endif
-#define EASCTL_VERSION "0.1.0"
+#define EASCTL_VERSION "0.2.0"
 
 typedef struct easctl {
     apr_pool_t *pool;
     const char *db;
     const char *sql_dir;
     int verbose;
+    int json;          /* machine output */
+    const char *actor; /* recorded in the audit log */
 } easctl;
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: easctl [--db CONNINFO] [--sql-dir DIR] [-v] COMMAND\n"
-               "commands:\n"
-               "  db migrate     apply pending schema migrations (idempotent)\n"
-               "  db status      print the applied schema version\n"
-               "  version        print the easctl version\n"
-               "The database is --db, else $EAS_DATABASE, else libpq's PG* defaults.\n");
+    fprintf(
+        f, "usage: easctl [--db CONNINFO] [--sql-dir DIR] [-v] [--json] [--actor NAME] COMMAND\n"
+           "commands:\n"
+           "  db migrate | db status                 schema migrations\n"
+           "  device list [--user U]                 registered devices\n"
+           "  device show ID [--user U]              everything about one device\n"
+           "  device wipe ID [--user U] [--account-only]\n"
+           "                                         request a remote wipe (account-only: 16.1)\n"
+           "  device wipe-cancel ID [--user U]       cancel a wipe not sent yet\n"
+           "  device wipe-clear ID [--user U]        clear a sent/acknowledged wipe\n"
+           "  device delete ID [--user U] [--force]  forget the device (next sync is a full one)\n"
+           "  device block|allow|quarantine ID [--user U]\n"
+           "                                         administrator override of the access rules\n"
+           "  device access-clear ID [--user U]      remove the override (the rules decide)\n"
+           "  access rule add --action A --match M --pattern P [--priority N]\n"
+           "                                         A: allow|block|quarantine;\n"
+           "                                         M: user|device_type|model|user_agent\n"
+           "  access rule list | access rule delete N\n"
+           "  access default [allow|block|quarantine]\n"
+           "  policy show SCOPE [NAME]               effective policy and where each value is set\n"
+           "  policy set SCOPE NAME VALUE | policy unset SCOPE NAME\n"
+           "                                         SCOPE: --global | --domain D | --user U |\n"
+           "                                         --device ID [--user U]\n"
+           "  policy fields                          every setting with type, range and default\n"
+           "  audit [--since TIME] [--user U] [--device ID] [--limit N]\n"
+           "  version                                print the easctl version\n"
+           "The database is --db, else $EAS_DATABASE, else libpq's PG* defaults. The actor in the\n"
+           "audit log is --actor, else $SUDO_USER, else the login name. See docs/easctl.md.\n");
 }
 
 static PGconn *connect_db(easctl *ctl)
@@ -57,6 +86,18 @@ static const char *default_sql_dir(void)
         return "sql";
     }
     return EAS_SHAREDIR "/sql";
+}
+
+static const char *default_actor(apr_pool_t *p)
+{
+    const char *s = getenv("SUDO_USER");
+    struct passwd *pw;
+
+    if (s && *s) {
+        return s;
+    }
+    pw = getpwuid(getuid());
+    return pw ? apr_pstrdup(p, pw->pw_name) : apr_psprintf(p, "uid %lu", (unsigned long)getuid());
 }
 
 static void report(void *baton, const char *version, const char *name, int applied)
@@ -101,16 +142,501 @@ static int cmd_db(easctl *ctl, int argc, char **argv)
     return rc;
 }
 
+/* --- command options ------------------------------------------------------------------ */
+
+typedef struct opts {
+    const char *pos[4]; /* positional arguments */
+    int npos;
+    const char *user, *device, *domain, *since, *limit, *action, *match, *pattern, *priority;
+    int global, account_only, force;
+} opts;
+
+typedef struct optdef {
+    const char *name;
+    size_t offset; /* of the const char * (valued) or int (flag) in opts */
+    int valued;
+} optdef;
+
+static const optdef optdefs[] = {
+    {"--user", offsetof(opts, user), 1},
+    {"--device", offsetof(opts, device), 1},
+    {"--domain", offsetof(opts, domain), 1},
+    {"--since", offsetof(opts, since), 1},
+    {"--limit", offsetof(opts, limit), 1},
+    {"--action", offsetof(opts, action), 1},
+    {"--match", offsetof(opts, match), 1},
+    {"--pattern", offsetof(opts, pattern), 1},
+    {"--priority", offsetof(opts, priority), 1},
+    {"--global", offsetof(opts, global), 0},
+    {"--account-only", offsetof(opts, account_only), 0},
+    {"--force", offsetof(opts, force), 0},
+};
+
+/* Parses argv (after the command words) accepting only the options named in `allowed` (space
+ * separated) and at most npos_max positional arguments. 0, or 2 after a usage message. */
+static int parse_opts(const char *cmd, int argc, char **argv, const char *allowed, int npos_max,
+                      opts *o)
+{
+    int i, only_pos = 0;
+    size_t k;
+
+    memset(o, 0, sizeof(*o));
+    for (i = 0; i < argc; ++i) {
+        const char *a = argv[i];
+        /* "-1" is a value (MaxEmailBodyTruncationSize), not an option */
+        if (!only_pos && a[0] == '-' && a[1] && !(a[1] >= '0' && a[1] <= '9')) {
+            const char *hit;
+            size_t n = strlen(a);
+            if (strcmp(a, "--") == 0) {
+                only_pos = 1;
+                continue;
+            }
+            hit = strstr(allowed, a);
+            for (k = 0; k < sizeof(optdefs) / sizeof(optdefs[0]); ++k) {
+                if (strcmp(optdefs[k].name, a) == 0) {
+                    break;
+                }
+            }
+            if (!hit || (hit[n] != ' ' && hit[n] != '\0') ||
+                k == sizeof(optdefs) / sizeof(optdefs[0])) {
+                fprintf(stderr, "easctl: %s: unknown option %s\n", cmd, a);
+                return 2;
+            }
+            if (optdefs[k].valued) {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "easctl: %s: %s needs a value\n", cmd, a);
+                    return 2;
+                }
+                *(const char **)((char *)o + optdefs[k].offset) = argv[++i];
+            } else {
+                *(int *)((char *)o + optdefs[k].offset) = 1;
+            }
+            continue;
+        }
+        if (o->npos >= npos_max || o->npos >= 4) {
+            fprintf(stderr, "easctl: %s: unexpected argument '%s'\n", cmd, a);
+            return 2;
+        }
+        o->pos[o->npos++] = a;
+    }
+    return 0;
+}
+
+static int need_pos(const char *cmd, const opts *o, int n, const char *what)
+{
+    if (o->npos < n) {
+        fprintf(stderr, "easctl: %s: %s missing\n", cmd, what);
+        return 2;
+    }
+    return 0;
+}
+
+/* A positive whole number option, or -1 after a message. */
+static long number_opt(const char *cmd, const char *name, const char *v, long min, long max)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || n < min || n > max) {
+        fprintf(stderr, "easctl: %s: %s takes a whole number from %ld to %ld, not '%s'\n", cmd,
+                name, min, max, v);
+        return LONG_MIN;
+    }
+    return n;
+}
+
+/* --- output -------------------------------------------------------------------------------- */
+
+static int fail(eas_admin *a)
+{
+    fprintf(stderr, "easctl: %s\n", a->err ? a->err : "unknown error");
+    return 1;
+}
+
+static void print_table(easctl *ctl, const eas_table *t)
+{
+    if (ctl->json) {
+        printf("%s\n", eas_table_render_json(ctl->pool, t));
+    } else {
+        fputs(eas_table_render_text(ctl->pool, t), stdout);
+    }
+}
+
+/* The outcome of an action: a sentence, or {"ok": true, "message": ...}. */
+static int done(easctl *ctl, const char *message)
+{
+    if (ctl->json) {
+        printf("{\"ok\": true, \"message\": %s}\n", eas_json_str(ctl->pool, message));
+    } else {
+        printf("%s\n", message);
+    }
+    return 0;
+}
+
+static const char *who(apr_pool_t *p, const char *device_id, const char *user)
+{
+    return user ? apr_psprintf(p, "device %s (user %s)", device_id, user)
+                : apr_psprintf(p, "device %s", device_id);
+}
+
+/* --- device -------------------------------------------------------------------------------- */
+
+static int device_show(easctl *ctl, eas_admin *a, const opts *o)
+{
+    eas_admin_device_detail d;
+
+    if (eas_admin_device_show(a, o->pos[0], o->user, &d) != 0) {
+        return fail(a);
+    }
+    if (ctl->json) {
+        printf("{\"device\": %s,\n \"policy\": %s,\n \"audit\": %s}\n",
+               eas_table_render_json_row(ctl->pool, d.device, 0),
+               eas_table_render_json(ctl->pool, d.policy),
+               eas_table_render_json(ctl->pool, d.audit));
+        return 0;
+    }
+    fputs(eas_table_render_record(ctl->pool, d.device, 0), stdout);
+    printf("\nEffective policy:\n%s", eas_table_render_text(ctl->pool, d.policy));
+    printf("\nRecent audit entries:\n%s", eas_table_render_text(ctl->pool, d.audit));
+    return 0;
+}
+
+static int cmd_device(easctl *ctl, eas_admin *a, int argc, char **argv)
+{
+    const char *sub = argc ? argv[0] : "";
+    const char *cmd = apr_pstrcat(ctl->pool, "device ", sub, NULL);
+    eas_admin_device dev;
+    opts o;
+    int rc;
+
+    if (!strcmp(sub, "list")) {
+        eas_table *t;
+        if ((rc = parse_opts(cmd, argc - 1, argv + 1, "--user", 0, &o))) {
+            return rc;
+        }
+        if (eas_admin_device_list(a, o.user, &t) != 0) {
+            return fail(a);
+        }
+        print_table(ctl, t);
+        return 0;
+    }
+    if (!strcmp(sub, "show")) {
+        if ((rc = parse_opts(cmd, argc - 1, argv + 1, "--user", 1, &o)) ||
+            (rc = need_pos(cmd, &o, 1, "DeviceId"))) {
+            return rc;
+        }
+        return device_show(ctl, a, &o);
+    }
+    if (strcmp(sub, "wipe") && strcmp(sub, "wipe-cancel") && strcmp(sub, "wipe-clear") &&
+        strcmp(sub, "delete") && strcmp(sub, "block") && strcmp(sub, "allow") &&
+        strcmp(sub, "quarantine") && strcmp(sub, "access-clear")) {
+        fprintf(stderr, "easctl: device: unknown subcommand '%s'\n", sub);
+        return 2;
+    }
+    if ((rc = parse_opts(cmd, argc - 1, argv + 1,
+                         !strcmp(sub, "wipe")     ? "--user --account-only"
+                         : !strcmp(sub, "delete") ? "--user --force"
+                                                  : "--user",
+                         1, &o)) ||
+        (rc = need_pos(cmd, &o, 1, "DeviceId"))) {
+        return rc;
+    }
+    /* resolve first so that the messages name the user even when --user was not given */
+    if (eas_admin_device_find(a, o.pos[0], o.user, &dev) != 0) {
+        return fail(a);
+    }
+    if (!strcmp(sub, "wipe")) {
+        if (eas_admin_wipe_request(a, dev.device_id, dev.user, o.account_only) != 0) {
+            return fail(a);
+        }
+        return done(ctl, apr_psprintf(ctl->pool, "%s wipe requested for %s",
+                                      o.account_only ? "account-only" : "full",
+                                      who(ctl->pool, dev.device_id, dev.user)));
+    }
+    if (!strcmp(sub, "wipe-cancel")) {
+        if (eas_admin_wipe_cancel(a, dev.device_id, dev.user) != 0) {
+            return fail(a);
+        }
+        return done(ctl, apr_psprintf(ctl->pool, "wipe cancelled for %s",
+                                      who(ctl->pool, dev.device_id, dev.user)));
+    }
+    if (!strcmp(sub, "wipe-clear")) {
+        if (eas_admin_wipe_clear(a, dev.device_id, dev.user) != 0) {
+            return fail(a);
+        }
+        return done(ctl, apr_psprintf(ctl->pool, "wipe cleared for %s",
+                                      who(ctl->pool, dev.device_id, dev.user)));
+    }
+    if (!strcmp(sub, "delete")) {
+        if (eas_admin_device_delete(a, dev.device_id, dev.user, o.force) != 0) {
+            return fail(a);
+        }
+        return done(ctl, apr_psprintf(ctl->pool, "deleted %s; its next sync is a full one",
+                                      who(ctl->pool, dev.device_id, dev.user)));
+    }
+    if (!strcmp(sub, "access-clear")) {
+        if (eas_admin_access_override(a, dev.device_id, dev.user, NULL) != 0) {
+            return fail(a);
+        }
+        return done(ctl, apr_psprintf(ctl->pool, "access override removed for %s",
+                                      who(ctl->pool, dev.device_id, dev.user)));
+    }
+    if (eas_admin_access_override(a, dev.device_id, dev.user, sub) != 0) {
+        return fail(a);
+    }
+    return done(ctl, apr_psprintf(ctl->pool, "access of %s set to %s (administrator override)",
+                                  who(ctl->pool, dev.device_id, dev.user), sub));
+}
+
+/* --- access -------------------------------------------------------------------------------- */
+
+static int cmd_access(easctl *ctl, eas_admin *a, int argc, char **argv)
+{
+    const char *sub = argc ? argv[0] : "";
+    opts o;
+    int rc;
+
+    if (!strcmp(sub, "default")) {
+        const char *v;
+        if ((rc = parse_opts("access default", argc - 1, argv + 1, "", 1, &o))) {
+            return rc;
+        }
+        if (o.npos == 0) {
+            if (eas_admin_access_default_get(a, &v) != 0) {
+                return fail(a);
+            }
+            if (ctl->json) {
+                printf("{\"default\": %s}\n", eas_json_str(ctl->pool, v));
+            } else {
+                printf("%s\n", v);
+            }
+            return 0;
+        }
+        if (eas_admin_access_default_set(a, o.pos[0]) != 0) {
+            return fail(a);
+        }
+        return done(ctl, apr_psprintf(ctl->pool, "default access set to %s", o.pos[0]));
+    }
+    if (strcmp(sub, "rule") != 0 || argc < 2) {
+        fprintf(stderr, "easctl: access: expected 'rule add|list|delete' or 'default'\n");
+        return 2;
+    }
+    sub = argv[1];
+    if (!strcmp(sub, "list")) {
+        eas_table *t;
+        if ((rc = parse_opts("access rule list", argc - 2, argv + 2, "", 0, &o))) {
+            return rc;
+        }
+        if (eas_admin_rule_list(a, &t) != 0) {
+            return fail(a);
+        }
+        print_table(ctl, t);
+        return 0;
+    }
+    if (!strcmp(sub, "add")) {
+        long prio = 100, id;
+        if ((rc = parse_opts("access rule add", argc - 2, argv + 2,
+                             "--action --match --pattern --priority", 0, &o))) {
+            return rc;
+        }
+        if (!o.action || !o.match || !o.pattern) {
+            fprintf(stderr, "easctl: access rule add: --action, --match and --pattern are "
+                            "required\n");
+            return 2;
+        }
+        if (o.priority && (prio = number_opt("access rule add", "--priority", o.priority, -1000000,
+                                             1000000)) == LONG_MIN) {
+            return 2;
+        }
+        if (eas_admin_rule_add(a, o.action, o.match, o.pattern, (int)prio, &id) != 0) {
+            return fail(a);
+        }
+        if (ctl->json) {
+            printf("{\"ok\": true, \"id\": %ld}\n", id);
+            return 0;
+        }
+        printf("added rule #%ld: %s when %s matches '%s' (priority %ld)\n", id, o.action, o.match,
+               o.pattern, prio);
+        return 0;
+    }
+    if (!strcmp(sub, "delete")) {
+        if ((rc = parse_opts("access rule delete", argc - 2, argv + 2, "", 1, &o)) ||
+            (rc = need_pos("access rule delete", &o, 1, "rule number"))) {
+            return rc;
+        }
+        if (eas_admin_rule_delete(a, o.pos[0]) != 0) {
+            return fail(a);
+        }
+        return done(ctl, apr_psprintf(ctl->pool, "deleted rule #%s", o.pos[0]));
+    }
+    fprintf(stderr, "easctl: access rule: unknown subcommand '%s'\n", sub);
+    return 2;
+}
+
+/* --- policy -------------------------------------------------------------------------------- */
+
+/* Exactly one of --global, --domain, --user, --device (--user may accompany --device). */
+static int scope_from_opts(const char *cmd, const opts *o, eas_admin_scope *s)
+{
+    int n = o->global + !!o->domain + !!o->device + (o->user && !o->device);
+
+    memset(s, 0, sizeof(*s));
+    if (n != 1) {
+        fprintf(stderr,
+                "easctl: %s: give one scope: --global, --domain D, --user U or --device "
+                "ID [--user U]\n",
+                cmd);
+        return 2;
+    }
+    s->scope = o->global   ? EAS_SCOPE_GLOBAL
+               : o->domain ? EAS_SCOPE_DOMAIN
+               : o->device ? EAS_SCOPE_DEVICE
+                           : EAS_SCOPE_USER;
+    s->domain = o->domain;
+    s->user = o->user;
+    s->device_id = o->device;
+    return 0;
+}
+
+static const char *scope_label(apr_pool_t *p, const eas_admin_scope *s)
+{
+    switch (s->scope) {
+    case EAS_SCOPE_GLOBAL:
+        return "global scope";
+    case EAS_SCOPE_DOMAIN:
+        return apr_psprintf(p, "domain %s", s->domain);
+    case EAS_SCOPE_USER:
+        return apr_psprintf(p, "user %s", s->user);
+    default:
+        return who(p, s->device_id, s->user);
+    }
+}
+
+static int cmd_policy(easctl *ctl, eas_admin *a, int argc, char **argv)
+{
+    static const char scope_opts[] = "--global --domain --user --device";
+    const char *sub = argc ? argv[0] : "";
+    const char *cmd = apr_pstrcat(ctl->pool, "policy ", sub, NULL), *stored;
+    eas_admin_scope s;
+    opts o;
+    int rc;
+
+    if (!strcmp(sub, "fields")) {
+        if ((rc = parse_opts(cmd, argc - 1, argv + 1, "", 0, &o))) {
+            return rc;
+        }
+        print_table(ctl, eas_admin_policy_fields(ctl->pool));
+        return 0;
+    }
+    if (strcmp(sub, "show") && strcmp(sub, "set") && strcmp(sub, "unset")) {
+        fprintf(stderr, "easctl: policy: unknown subcommand '%s'\n", sub);
+        return 2;
+    }
+    if ((rc = parse_opts(cmd, argc - 1, argv + 1, scope_opts, !strcmp(sub, "set") ? 2 : 1, &o)) ||
+        (rc = scope_from_opts(cmd, &o, &s))) {
+        return rc;
+    }
+    if (!strcmp(sub, "show")) {
+        eas_table *t;
+        if (eas_admin_policy_show(a, &s, o.npos ? o.pos[0] : NULL, &t) != 0) {
+            return fail(a);
+        }
+        print_table(ctl, t);
+        return 0;
+    }
+    if (!strcmp(sub, "set")) {
+        if ((rc = need_pos(cmd, &o, 2, "NAME VALUE"))) {
+            return rc;
+        }
+        if (eas_admin_policy_set(a, &s, o.pos[0], o.pos[1], &stored) != 0) {
+            return fail(a);
+        }
+        return done(ctl, apr_psprintf(ctl->pool, "%s set to '%s' at %s",
+                                      eas_policy_field_at(eas_policy_field_index(o.pos[0]))->name,
+                                      stored, scope_label(ctl->pool, &s)));
+    }
+    if ((rc = need_pos(cmd, &o, 1, "NAME"))) {
+        return rc;
+    }
+    if (eas_admin_policy_unset(a, &s, o.pos[0]) != 0) {
+        return fail(a);
+    }
+    return done(ctl, apr_psprintf(ctl->pool, "%s unset at %s",
+                                  eas_policy_field_at(eas_policy_field_index(o.pos[0]))->name,
+                                  scope_label(ctl->pool, &s)));
+}
+
+/* --- audit --------------------------------------------------------------------------------- */
+
+static int cmd_audit(easctl *ctl, eas_admin *a, int argc, char **argv)
+{
+    eas_table *t;
+    long limit = 0;
+    opts o;
+    int rc;
+
+    if ((rc = parse_opts("audit", argc, argv, "--since --user --device --limit", 0, &o))) {
+        return rc;
+    }
+    if (o.limit && (limit = number_opt("audit", "--limit", o.limit, 1, 100000)) == LONG_MIN) {
+        return 2;
+    }
+    if (eas_admin_audit(a, o.since, o.user, o.device, (int)limit, &t) != 0) {
+        return fail(a);
+    }
+    print_table(ctl, t);
+    return 0;
+}
+
+/* Commands that need the database and an admin context. */
+static int run_admin(easctl *ctl, const char *cmd, int argc, char **argv)
+{
+    eas_admin a;
+    PGconn *c;
+    int rc;
+
+    if (!strcmp(cmd, "policy") && argc && !strcmp(argv[0], "fields")) {
+        c = NULL; /* needs no database */
+    } else if (!(c = connect_db(ctl))) {
+        return 1;
+    }
+    memset(&a, 0, sizeof(a));
+    a.conn = c;
+    a.pool = ctl->pool;
+    a.actor = ctl->actor;
+    rc = !strcmp(cmd, "device")   ? cmd_device(ctl, &a, argc, argv)
+         : !strcmp(cmd, "access") ? cmd_access(ctl, &a, argc, argv)
+         : !strcmp(cmd, "policy") ? cmd_policy(ctl, &a, argc, argv)
+                                  : cmd_audit(ctl, &a, argc, argv);
+    if (rc == 2) {
+        usage(stderr);
+    }
+    if (c) {
+        PQfinish(c);
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     easctl ctl;
-    int i, rc;
+    int i, j, n, rc;
 
     memset(&ctl, 0, sizeof(ctl));
     apr_app_initialize(&argc, (const char *const **)&argv, NULL);
     apr_pool_create(&ctl.pool, NULL);
     ctl.db = getenv("EAS_DATABASE");
 
+    /* --json and --actor are accepted anywhere: `easctl device list --json` reads naturally */
+    for (i = j = 1; i < argc; ++i) {
+        if (strcmp(argv[i], "--json") == 0) {
+            ctl.json = 1;
+        } else if (strcmp(argv[i], "--actor") == 0 && i + 1 < argc) {
+            ctl.actor = argv[++i];
+        } else {
+            argv[j++] = argv[i];
+        }
+    }
+    argc = j;
     for (i = 1; i < argc && argv[i][0] == '-'; ++i) {
         if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
             ctl.db = argv[++i];
@@ -130,15 +656,22 @@ int main(int argc, char **argv)
     if (!ctl.sql_dir) {
         ctl.sql_dir = default_sql_dir();
     }
+    if (!ctl.actor || !*ctl.actor) {
+        ctl.actor = default_actor(ctl.pool);
+    }
     if (i >= argc) {
         usage(stderr);
         return 2;
     }
+    n = argc - i - 1;
     if (strcmp(argv[i], "db") == 0) {
-        rc = cmd_db(&ctl, argc - i - 1, argv + i + 1);
+        rc = cmd_db(&ctl, n, argv + i + 1);
     } else if (strcmp(argv[i], "version") == 0) {
         printf("easctl %s\n", EASCTL_VERSION);
         rc = 0;
+    } else if (!strcmp(argv[i], "device") || !strcmp(argv[i], "access") ||
+               !strcmp(argv[i], "policy") || !strcmp(argv[i], "audit")) {
+        rc = run_admin(&ctl, argv[i], n, argv + i + 1);
     } else {
         fprintf(stderr, "easctl: unknown command '%s'\n", argv[i]);
         usage(stderr);
