@@ -3,7 +3,9 @@
  * Order of checks for a POST, each with the protocol's answer and one log line naming user,
  * device and command: query (400), command (501), body size (413), database (503), device
  * registry, dispatch. A pooled connection is tied to r->pool so no error path can leak it. */
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "apr_strings.h"
 #include "httpd.h"
@@ -13,8 +15,12 @@
 #include "http_protocol.h"
 #include "http_request.h"
 
+#include "eas_cmd.h"
 #include "eas_config.h"
 #include "eas_device.h"
+#include "eas_gate.h"
+#include "eas_policy.h"
+#include "eas_wbxml.h"
 #include "eas_handler.h"
 #include "eas_query.h"
 
@@ -28,6 +34,7 @@ typedef struct eas_req {
     eas_device_ref dev;
     const char *body;
     apr_size_t body_len;
+    eas_cmd_ctx ctx;
 } eas_req;
 
 #define STR(s) ((s) ? (s) : "-")
@@ -38,13 +45,48 @@ typedef struct eas_req {
     ap_log_rerror(APLOG_MARK, level, status, (er)->r, tag ": %s [user=%s device=%s cmd=%s]", why,  \
                   STR((er)->r->user), STR((er)->q.device_id), STR((er)->q.cmd_name))
 
+/* The versions offered at this location, capped by the user's effective MaxProtocolVersion
+ * policy (global -> domain -> user). Without the database the location's list is offered. */
+static const char *offered_versions(request_rec *r)
+{
+    const char *list = eas_cfg_protocol_versions(r), *err = NULL;
+    eas_srv_conf *sc = eas_srv_config(r->server);
+    char *copy, *tok, *state;
+    const char *out = NULL;
+    eas_policy pol;
+    PGconn *db;
+    int max;
+
+    if (!sc->dbpool || !(db = eas_dbpool_acquire(sc->dbpool))) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "EAS00017: OPTIONS without database: offering the configured versions "
+                      "[user=%s]",
+                      r->user);
+        return list;
+    }
+    if (eas_policy_load(db, r->pool, r->user, NULL, &pol, &err) != 0) {
+        eas_dbpool_release(sc->dbpool, db);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "EAS00018: cannot load the policy: %s", err);
+        return list;
+    }
+    eas_dbpool_release(sc->dbpool, db);
+    max = eas_protocol_version_num(pol.value[EAS_POL_MaxProtocolVersion]);
+    copy = apr_pstrdup(r->pool, list);
+    for (tok = apr_strtok(copy, ",", &state); tok; tok = apr_strtok(NULL, ",", &state)) {
+        if (eas_protocol_version_num(tok) <= max) {
+            out = out ? apr_pstrcat(r->pool, out, ",", tok, NULL) : tok;
+        }
+    }
+    return out ? out : "";
+}
+
 static int answer_options(request_rec *r)
 {
     char cmds[512];
 
     apr_table_setn(r->headers_out, "Allow", "OPTIONS,POST");
     apr_table_setn(r->headers_out, "Public", "OPTIONS,POST");
-    apr_table_set(r->headers_out, "MS-ASProtocolVersions", eas_cfg_protocol_versions(r));
+    apr_table_set(r->headers_out, "MS-ASProtocolVersions", offered_versions(r));
     apr_table_set(r->headers_out, "MS-ASProtocolCommands", eas_cmd_advertised(cmds, sizeof(cmds)));
     ap_set_content_length(r, 0);
     return OK;
@@ -138,6 +180,19 @@ static int service_unavailable(eas_req *er, const char *why)
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
+/* A command or the gate hit a database or internal error: 503 if the connection died (the
+ * device retries later), else 500; one error line either way. */
+static int command_failed(eas_req *er, const char *what)
+{
+    request_rec *r = er->r;
+    const char *err = er->ctx.error ? er->ctx.error : "unknown error";
+    if (PQstatus(er->db) != CONNECTION_OK) {
+        return service_unavailable(er, apr_pstrcat(r->pool, "database lost: ", err, NULL));
+    }
+    REQ_LOG(er, APLOG_ERR, 0, "EAS00040", apr_pstrcat(r->pool, what, " failed: ", err, NULL));
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
 static int acquire_db(eas_req *er)
 {
     request_rec *r = er->r;
@@ -156,6 +211,140 @@ static int acquire_db(eas_req *er)
         return service_unavailable(er, "database unavailable");
     }
     apr_pool_cleanup_register(r->pool, er, release_db, apr_pool_cleanup_null);
+    return OK;
+}
+
+static apr_status_t free_doc(void *doc)
+{
+    xmlFreeDoc(doc);
+    return APR_SUCCESS;
+}
+
+static apr_status_t free_buf(void *buf)
+{
+    free(buf);
+    return APR_SUCCESS;
+}
+
+/* Bodies that are not WBXML: 12.x SendMail/SmartReply/SmartForward carry the MIME message. */
+static int body_is_wbxml(eas_req *er)
+{
+    const char *ct = apr_table_get(er->r->headers_in, "Content-Type");
+    if (er->body_len == 0) {
+        return 0;
+    }
+    if (ct && strncasecmp(ct, "application/vnd.ms-sync", 23) == 0) {
+        return 1;
+    }
+    if (ct && strncasecmp(ct, "message/rfc822", 14) == 0) {
+        return 0;
+    }
+    return (unsigned char)er->body[0] == 0x03; /* WBXML 1.3 version byte */
+}
+
+static int send_doc(eas_req *er, xmlDocPtr doc)
+{
+    request_rec *r = er->r;
+    unsigned char *out = NULL;
+    size_t len = 0;
+    char err[256];
+
+    if (eas_wbxml_encode(doc, &out, &len, err, sizeof(err)) != EAS_WBXML_OK) {
+        REQ_LOG(er, APLOG_ERR, 0, "EAS00041",
+                apr_pstrcat(r->pool, "cannot encode the response: ", err, NULL));
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_pool_cleanup_register(r->pool, out, free_buf, apr_pool_cleanup_null);
+    ap_set_content_type(r, "application/vnd.ms-sync.wbxml");
+    ap_set_content_length(r, (apr_off_t)len);
+    ap_rwrite(out, (int)len, r);
+    return OK;
+}
+
+/* 449 is not an HTTP status httpd knows (it would turn it into 500): send it ourselves with
+ * an explicit status line, as Exchange does. */
+static int send_449(request_rec *r)
+{
+    r->status = 449;
+    r->status_line = "449 Retry after sending a PROVISION command";
+    ap_set_content_length(r, 0);
+    return OK;
+}
+
+static int dispatch(eas_req *er)
+{
+    request_rec *r = er->r;
+    eas_cmd_ctx *ctx = &er->ctx;
+    const eas_cmd_info *cmd = er->q.cmd;
+    eas_gate_result gate;
+    int rc;
+
+    ctx->pool = r->pool;
+    ctx->db = er->db;
+    ctx->user = r->user;
+    ctx->q = &er->q;
+    ctx->dev = er->dev;
+    ctx->version = eas_protocol_version_num(er->q.protocol_version);
+    ctx->body = er->body;
+    ctx->body_len = er->body_len;
+
+    if (body_is_wbxml(er)) {
+        char err[256];
+        eas_wbxml_limits lim;
+        eas_wbxml_limits_default(&lim);
+        if (eas_wbxml_decode((const unsigned char *)er->body, er->body_len, &lim, &ctx->req, err,
+                             sizeof(err)) != EAS_WBXML_OK) {
+            REQ_LOG(er, APLOG_INFO, 0, "EAS00016",
+                    apr_pstrcat(r->pool, "malformed WBXML body: ", err, NULL));
+            return HTTP_BAD_REQUEST;
+        }
+        apr_pool_cleanup_register(r->pool, ctx->req, free_doc, apr_pool_cleanup_null);
+    }
+
+    if (eas_gate_check(ctx, &gate) != 0) {
+        return command_failed(er, "device gate");
+    }
+    if (gate.kind == EAS_GATE_HTTP) {
+        REQ_LOG(er, APLOG_INFO, 0, "EAS00021",
+                apr_psprintf(r->pool, "%s: HTTP %d", gate.why, gate.code));
+        return gate.code == 449 ? send_449(r) : gate.code;
+    }
+    if (gate.kind == EAS_GATE_STATUS) {
+        xmlDocPtr doc;
+        REQ_LOG(er, APLOG_INFO, 0, "EAS00022",
+                apr_psprintf(r->pool, "%s: Status %d", gate.why, gate.code));
+        if (!cmd->ns) {
+            return gate.code == 129 ? HTTP_FORBIDDEN : send_449(r);
+        }
+        doc = eas_gate_status_doc(cmd->ns, cmd->root, gate.code);
+        apr_pool_cleanup_register(r->pool, doc, free_doc, apr_pool_cleanup_null);
+        return send_doc(er, doc);
+    }
+
+    if (!cmd->fn) {
+        REQ_LOG(er, APLOG_INFO, 0, "EAS00015", "command not implemented in this build");
+        return HTTP_NOT_IMPLEMENTED;
+    }
+    rc = cmd->fn(ctx);
+    if (ctx->resp) {
+        apr_pool_cleanup_register(r->pool, ctx->resp, free_doc, apr_pool_cleanup_null);
+    }
+    if (rc != 0) {
+        return command_failed(er, cmd->name);
+    }
+    if (ctx->note) {
+        REQ_LOG(er, APLOG_DEBUG, 0, "EAS00020", ctx->note);
+    }
+    if (ctx->http_status && ctx->http_status != 200) {
+        REQ_LOG(er, APLOG_INFO, 0, "EAS00023",
+                apr_psprintf(r->pool, "HTTP %d: %s", ctx->http_status,
+                             ctx->note ? ctx->note : "refused"));
+        return ctx->http_status;
+    }
+    if (ctx->resp) {
+        return send_doc(er, ctx->resp);
+    }
+    ap_set_content_length(r, 0);
     return OK;
 }
 
@@ -215,9 +404,7 @@ static int handle_post(request_rec *r)
         return HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* Command dispatch: commands register here as they are implemented (later issues). */
-    REQ_LOG(er, APLOG_INFO, 0, "EAS00015", "command not implemented in this build");
-    return HTTP_NOT_IMPLEMENTED;
+    return dispatch(er);
 }
 
 int eas_handler(request_rec *r)

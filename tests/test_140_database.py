@@ -34,7 +34,7 @@ def test_503_while_database_down_then_recovers(env, env_log):
                   r"EAS00030: database (unavailable|lost).*device=DBDOWN1",
                   r"EAS00030: no database pool")
     r = env.eas("Sync", device_id="DBDOWN1")
-    assert r.status == 501      # up: validated, recorded, command not implemented yet
+    assert r.status == 200      # up: validated, recorded, answered by the device gate
     env.stack.pg_stop()
     try:
         r = env.eas("Sync", device_id="DBDOWN1")
@@ -45,7 +45,7 @@ def test_503_while_database_down_then_recovers(env, env_log):
     finally:
         env.stack.pg_start()
     # the children reconnect by themselves: pooled connections to the old server are replaced
-    assert wait_for(lambda: env.eas("Sync", device_id="DBDOWN1").status == 501, 20)
+    assert wait_for(lambda: env.eas("Sync", device_id="DBDOWN1").status == 200, 20)
     for _ in range(10):   # every child / pooled connection recovered, not just one
-        assert env.eas("Sync", device_id="DBDOWN1").status == 501
+        assert env.eas("Sync", device_id="DBDOWN1").status == 200
     assert env.psql("SELECT count(*) FROM devices WHERE device_id = 'DBDOWN1'") == "1"

@@ -3,30 +3,34 @@
 #include <string.h>
 #include <strings.h>
 
+#include "eas_cmd.h"
 #include "eas_command.h"
 
 /* Written only during start-up (single-threaded), read-only while serving. */
 static eas_cmd_info commands[EAS_CMD_COUNT] = {
-    {EAS_CMD_SYNC, "Sync", 0, 0},
-    {EAS_CMD_SENDMAIL, "SendMail", 1, 0},
-    {EAS_CMD_SMARTFORWARD, "SmartForward", 2, 0},
-    {EAS_CMD_SMARTREPLY, "SmartReply", 3, 0},
-    {EAS_CMD_GETATTACHMENT, "GetAttachment", 4, 0},
-    {EAS_CMD_FOLDERSYNC, "FolderSync", 9, 0},
-    {EAS_CMD_FOLDERCREATE, "FolderCreate", 10, 0},
-    {EAS_CMD_FOLDERDELETE, "FolderDelete", 11, 0},
-    {EAS_CMD_FOLDERUPDATE, "FolderUpdate", 12, 0},
-    {EAS_CMD_MOVEITEMS, "MoveItems", 13, 0},
-    {EAS_CMD_GETITEMESTIMATE, "GetItemEstimate", 14, 0},
-    {EAS_CMD_MEETINGRESPONSE, "MeetingResponse", 15, 0},
-    {EAS_CMD_SEARCH, "Search", 16, 0},
-    {EAS_CMD_SETTINGS, "Settings", 17, 0},
-    {EAS_CMD_PING, "Ping", 18, 0},
-    {EAS_CMD_ITEMOPERATIONS, "ItemOperations", 19, 0},
-    {EAS_CMD_PROVISION, "Provision", 20, 0},
-    {EAS_CMD_RESOLVERECIPIENTS, "ResolveRecipients", 21, 0},
-    {EAS_CMD_VALIDATECERT, "ValidateCert", 22, 0},
-    {EAS_CMD_FIND, "Find", 23, 0},
+    {EAS_CMD_SYNC, "Sync", 0, "AirSync:", "Sync", NULL, 0},
+    {EAS_CMD_SENDMAIL, "SendMail", 1, "ComposeMail:", "SendMail", NULL, 0},
+    {EAS_CMD_SMARTFORWARD, "SmartForward", 2, "ComposeMail:", "SmartForward", NULL, 0},
+    {EAS_CMD_SMARTREPLY, "SmartReply", 3, "ComposeMail:", "SmartReply", NULL, 0},
+    {EAS_CMD_GETATTACHMENT, "GetAttachment", 4, NULL, NULL, NULL, 0},
+    {EAS_CMD_FOLDERSYNC, "FolderSync", 9, "FolderHierarchy:", "FolderSync", NULL, 0},
+    {EAS_CMD_FOLDERCREATE, "FolderCreate", 10, "FolderHierarchy:", "FolderCreate", NULL, 0},
+    {EAS_CMD_FOLDERDELETE, "FolderDelete", 11, "FolderHierarchy:", "FolderDelete", NULL, 0},
+    {EAS_CMD_FOLDERUPDATE, "FolderUpdate", 12, "FolderHierarchy:", "FolderUpdate", NULL, 0},
+    {EAS_CMD_MOVEITEMS, "MoveItems", 13, "Move:", "MoveItems", NULL, 0},
+    {EAS_CMD_GETITEMESTIMATE, "GetItemEstimate", 14, "GetItemEstimate:", "GetItemEstimate", NULL,
+     0},
+    {EAS_CMD_MEETINGRESPONSE, "MeetingResponse", 15, "MeetingResponse:", "MeetingResponse", NULL,
+     0},
+    {EAS_CMD_SEARCH, "Search", 16, "Search:", "Search", NULL, 0},
+    {EAS_CMD_SETTINGS, "Settings", 17, "Settings:", "Settings", NULL, 0},
+    {EAS_CMD_PING, "Ping", 18, "Ping:", "Ping", NULL, 0},
+    {EAS_CMD_ITEMOPERATIONS, "ItemOperations", 19, "ItemOperations:", "ItemOperations", NULL, 0},
+    {EAS_CMD_PROVISION, "Provision", 20, "Provision:", "Provision", eas_cmd_provision, 1},
+    {EAS_CMD_RESOLVERECIPIENTS, "ResolveRecipients", 21, "ResolveRecipients:", "ResolveRecipients",
+     NULL, 0},
+    {EAS_CMD_VALIDATECERT, "ValidateCert", 22, "ValidateCert:", "ValidateCert", NULL, 0},
+    {EAS_CMD_FIND, "Find", 23, "Find:", "Find", NULL, 0},
 };
 
 const eas_cmd_info *eas_cmd_by_name(const char *name)

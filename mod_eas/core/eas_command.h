@@ -28,11 +28,16 @@ typedef enum eas_cmd_id {
     EAS_CMD_COUNT
 } eas_cmd_id;
 
+struct eas_cmd_ctx;
+
 typedef struct eas_cmd_info {
     eas_cmd_id id;
     const char *name; /* as in the Cmd= query parameter */
     int code;         /* MS-ASHTTP 2.2.1.1.1.1.2 base64 command code */
-    int implemented;  /* advertised in OPTIONS and dispatched */
+    const char *ns;   /* namespace and root element of its WBXML response, NULL: none */
+    const char *root;
+    int (*fn)(struct eas_cmd_ctx *ctx); /* implementation, NULL: not in this build */
+    int implemented;                    /* advertised in OPTIONS and dispatched */
 } eas_cmd_info;
 
 const eas_cmd_info *eas_cmd_by_name(const char *name);

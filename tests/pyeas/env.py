@@ -12,6 +12,7 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(TOP, "tools"))
 from eas_stack import Stack  # noqa: E402
+from pyeas import wbxml  # noqa: E402
 
 EAS_PATH = "/Microsoft-Server-ActiveSync"
 
@@ -177,6 +178,34 @@ class Env:
         h.update(headers or {})
         return self.curl(f"{EAS_PATH}?{q}", method="POST", user=user, password=password,
                          headers=h, data=body if body is not None else b"", **kw)
+
+
+class EasResult:
+    """An ActiveSync exchange: the HTTP response plus, for WBXML bodies, the decoded document."""
+
+    def __init__(self, resp, doc):
+        self.resp = resp
+        self.status = resp.status
+        self.doc = doc
+
+    def text(self, path):
+        return self.doc.text(path) if self.doc else None
+
+
+def command(env, cmd, xml=None, check_schema=True, **kw):
+    """POST cmd with xml (encoded by our codec); decode the answer with our codec, cross-check it
+    with libwbxml and validate it against the XSDs."""
+    body = wbxml.encode(xml) if xml is not None else b""
+    r = env.eas(cmd, body=body, **kw)
+    doc = None
+    if r.status == 200 and r.body:
+        assert r.header("Content-Type") == "application/vnd.ms-sync.wbxml"
+        text = wbxml.decode(r.body)
+        wbxml.oracle_check(r.body, text)
+        if check_schema:
+            wbxml.validate(text)
+        doc = wbxml.Doc(text)
+    return EasResult(r, doc)
 
 
 def b64_query(version, code, device_id, device_type, policy_key=None, locale=0x0409, params=()):

@@ -1,0 +1,35 @@
+/* eas_cmd.h — what every command implementation receives and returns. Commands are functions of
+ * (request tree, database, device) -> response tree; they never see Apache. */
+#ifndef EAS_CMD_H
+#define EAS_CMD_H
+
+#include <apr_pools.h>
+#include <libpq-fe.h>
+#include <libxml/tree.h>
+
+#include "eas_device.h"
+#include "eas_query.h"
+
+typedef struct eas_cmd_ctx {
+    apr_pool_t *pool;
+    PGconn *db;
+    const char *user;   /* authenticated user (r->user) */
+    const eas_query *q; /* parsed request line */
+    eas_device_ref dev; /* the device's rows */
+    int version;        /* protocol version as 121, 141, 161 */
+    xmlDocPtr req;      /* decoded WBXML body, NULL when the body was empty */
+    const char *body;   /* raw body (SendMail 12.x MIME, ...) */
+    apr_size_t body_len;
+    /* out */
+    xmlDocPtr resp;    /* response document (encoded by the caller), or NULL */
+    int http_status;   /* 0 = 200 */
+    const char *note;  /* a phrase for the request log line */
+    const char *error; /* set with a -1 return: internal failure, logged, HTTP 500 */
+} eas_cmd_ctx;
+
+typedef int eas_cmd_fn(eas_cmd_ctx *ctx);
+
+/* Commands implemented so far. */
+int eas_cmd_provision(eas_cmd_ctx *ctx);
+
+#endif
