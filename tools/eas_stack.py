@@ -53,7 +53,8 @@ def free_port(start, avoid=()):
 class Stack:
     """A PostgreSQL cluster + httpd ServerRoot below one directory."""
 
-    def __init__(self, var, http_port=None, pg_port=None, fast=False, eas_loglevel="info"):
+    def __init__(self, var, http_port=None, pg_port=None, fast=False, eas_loglevel="info",
+                 port_base=None):
         self.top = TOP
         self.link = os.path.abspath(var)
         self.fast = fast            # tests: fsync off etc.; never for make run
@@ -67,9 +68,9 @@ class Stack:
         self.http_port = http_port or st.get("http_port")
         self.pg_port = pg_port or st.get("pg_port")
         if not self.pg_port:
-            self.pg_port = free_port(15432)
+            self.pg_port = free_port(port_base or 15432)
         if not self.http_port:
-            self.http_port = free_port(8080, avoid=(self.pg_port,))
+            self.http_port = free_port((port_base or 8080) + 1, avoid=(self.pg_port,))
         self.pg_data = os.path.join(self.var, "pg", "data")
         self.pg_run = os.path.join(self.var, "pg", "run")
         self.pg_log = os.path.join(self.var, "pg", "postgresql.log")
@@ -309,6 +310,20 @@ class Stack:
 
     def httpd_graceful(self):
         self.apachectl("-k", "graceful")
+
+    def httpd_restart(self, timeout=30):
+        """Re-read the configuration. `-k restart` keeps the listening socket open in the
+        parent, so no other process can take the port meanwhile (stop + start could lose it)."""
+        log = os.path.join(self.server_root, "logs", "error_log")
+        before = open(log, errors="replace").read().count("resuming normal operations")
+        self.apachectl("-k", "restart")
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if open(log, errors="replace").read().count("resuming normal operations") > before:
+                self.wait_http(timeout)
+                return
+            time.sleep(0.05)
+        raise RuntimeError("httpd did not come back after restart")
 
     # --- whole stack ------------------------------------------------------------------
     def start(self, extra_conf=None):

@@ -64,7 +64,10 @@ class Env:
         base = os.environ.get("EAS_TEST_DIR")
         self.tmp = tempfile.mkdtemp(prefix="eas-test-", dir=base)
         os.chmod(self.tmp, 0o755)   # the unprivileged server user must reach it
-        self.stack = Stack(os.path.join(self.tmp, "var"), fast=True, eas_loglevel="debug")
+        # ports away from `make run`'s (8080/15432), spread so parallel suites rarely collide
+        port_base = 20000 + (os.getpid() % 200) * 50
+        self.stack = Stack(os.path.join(self.tmp, "var"), fast=True, eas_loglevel="debug",
+                           port_base=port_base)
         self.user = "demo"
         self.password = "demo-secret-1"
         self.users = {self.user: self.password}
@@ -106,8 +109,7 @@ class Env:
         """Replace the test-specific configuration and restart httpd with it."""
         self.extra_conf = extra
         self.stack.write_httpd_conf(extra)
-        self.stack.httpd_stop()
-        self.stack.httpd_start()
+        self.stack.httpd_restart()
 
     def configtest(self, extra):
         """`apachectl configtest` of the base configuration plus extra; returns (rc, output)."""
