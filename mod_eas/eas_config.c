@@ -29,6 +29,7 @@ void *eas_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->db_conninfo = NULL;
     c->pool_min = c->pool_keep = c->pool_max = -1;
     c->pool_timeout = c->pool_ttl = c->retry_after = -1;
+    c->wipe_notify_user = -1;
     return c;
 }
 
@@ -42,6 +43,8 @@ void *eas_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->pool_timeout = MERGE(base, add, pool_timeout, -1);
     c->pool_ttl = MERGE(base, add, pool_ttl, -1);
     c->retry_after = MERGE(base, add, retry_after, -1);
+    c->wipe_notify_admin = MERGE(base, add, wipe_notify_admin, NULL);
+    c->wipe_notify_user = MERGE(base, add, wipe_notify_user, -1);
     return c;
 }
 
@@ -174,6 +177,22 @@ static const char *set_pool_int(cmd_parms *cmd, void *dc, const char *arg)
     return parse_int(cmd, arg, min, max, field);
 }
 
+static const char *set_wipe_notify_admin(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *at = strchr(arg, '@');
+    if (!at || at == arg || !at[1] || strchr(at + 1, '@') || strpbrk(arg, " \t<>,;\"")) {
+        return apr_psprintf(cmd->pool, "EASWipeNotifyAdmin: '%s' is not an e-mail address", arg);
+    }
+    SRV_CONF(cmd)->wipe_notify_admin = arg;
+    return NULL;
+}
+
+static const char *set_wipe_notify_user(cmd_parms *cmd, void *dc, int flag)
+{
+    SRV_CONF(cmd)->wipe_notify_user = flag;
+    return NULL;
+}
+
 static const char *set_max_request_size(cmd_parms *cmd, void *dc, const char *arg)
 {
     return parse_size(cmd, arg, &((eas_dir_conf *)dc)->max_request_size);
@@ -224,6 +243,10 @@ const command_rec eas_cmds[] = {
     AP_INIT_TAKE1(
         "EASRetryAfter", set_pool_int, (void *)5, RSRC_CONF,
         "Retry-After seconds sent with 503 when the database is unavailable (default 30)"),
+    AP_INIT_TAKE1("EASWipeNotifyAdmin", set_wipe_notify_admin, NULL, RSRC_CONF,
+                  "address told when a device acknowledges a remote wipe"),
+    AP_INIT_FLAG("EASWipeNotifyUser", set_wipe_notify_user, NULL, RSRC_CONF,
+                 "tell the user when their device acknowledges a remote wipe (default Off)"),
     AP_INIT_TAKE1("EASMaxRequestSize", set_max_request_size, NULL, RSRC_CONF | ACCESS_CONF,
                   "largest request body accepted, bytes or with K/M/G (default 32M)"),
     AP_INIT_RAW_ARGS("EASProtocolVersions", set_protocol_versions, NULL, RSRC_CONF | ACCESS_CONF,
@@ -243,6 +266,16 @@ const char *eas_cfg_db(const server_rec *s)
 int eas_cfg_retry_after(const server_rec *s)
 {
     return DEF(eas_srv_config(s)->retry_after, DEF_RETRY_AFTER);
+}
+
+const char *eas_cfg_wipe_notify_admin(const server_rec *s)
+{
+    return eas_srv_config(s)->wipe_notify_admin;
+}
+
+int eas_cfg_wipe_notify_user(const server_rec *s)
+{
+    return DEF(eas_srv_config(s)->wipe_notify_user, 0);
 }
 
 void eas_cfg_pool_params(const server_rec *s, eas_dbpool_params *params)

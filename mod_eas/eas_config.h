@@ -18,10 +18,12 @@ typedef struct eas_srv_conf {
     int pool_min;
     int pool_keep;
     int pool_max;
-    int pool_timeout;   /* seconds */
-    int pool_ttl;       /* seconds */
-    int retry_after;    /* seconds, for 503 */
-    eas_dbpool *dbpool; /* per child, set in child_init */
+    int pool_timeout; /* seconds */
+    int pool_ttl;     /* seconds */
+    int retry_after;  /* seconds, for 503 */
+    const char *wipe_notify_admin;
+    int wipe_notify_user; /* -1 unset, 0/1 */
+    eas_dbpool *dbpool;   /* per child, set in child_init */
 } eas_srv_conf;
 
 typedef struct eas_dir_conf {
@@ -45,6 +47,8 @@ const char *eas_config_check(apr_pool_t *p, server_rec *s);
 /* Getters applying the defaults. */
 const char *eas_cfg_db(const server_rec *s);
 int eas_cfg_retry_after(const server_rec *s);
+const char *eas_cfg_wipe_notify_admin(const server_rec *s);
+int eas_cfg_wipe_notify_user(const server_rec *s);
 void eas_cfg_pool_params(const server_rec *s, eas_dbpool_params *params);
 apr_off_t eas_cfg_max_request_size(const request_rec *r);
 const char *eas_cfg_protocol_versions(const request_rec *r);

@@ -287,6 +287,8 @@ static int dispatch(eas_req *er)
     ctx->version = eas_protocol_version_num(er->q.protocol_version);
     ctx->body = er->body;
     ctx->body_len = er->body_len;
+    ctx->wipe_notify_admin = eas_cfg_wipe_notify_admin(r->server);
+    ctx->wipe_notify_user = eas_cfg_wipe_notify_user(r->server);
 
     if (body_is_wbxml(er)) {
         char err[256];

@@ -15,6 +15,8 @@ import pytest
     ("EASProtocolVersions 14.1 13.0", "EASProtocolVersions: '13.0' is not an ActiveSync"),
     ("EASProtocolVersions 2.5", "EASProtocolVersions: 2.5 is not supported by this build"),
     ("EASProtocolVersions", "EASProtocolVersions: give at least one version"),
+    ("EASWipeNotifyAdmin not-an-address", "EASWipeNotifyAdmin: 'not-an-address' is not an"),
+    ("EASWipeNotifyUser maybe", "EASWipeNotifyUser must be On or Off"),
     ("EASDBPoolMin 8\nEASDBPoolKeep 4", "EASDBPoolMin (8) <= EASDBPoolKeep (4) <= EASDBPoolMax"),
     ("EASDBPoolKeep 20\nEASDBPoolMax 10", "EASDBPoolKeep (20) <= EASDBPoolMax (10)"),
 ])

@@ -339,3 +339,20 @@ def test_max_protocol_version_policy(env):
     # other users keep every version
     r = env.curl(EAS_PATH, method="OPTIONS", user=env.user)
     assert r.header("MS-ASProtocolVersions") == "12.0,12.1,14.0,14.1,16.0,16.1"
+
+
+def test_wipe_ack_notification_recorded(env):
+    env.set_conf("EASWipeNotifyAdmin security@example.com\nEASWipeNotifyUser On\n")
+    try:
+        env.add_user("lost@example.com", "lost-pw")
+        kw = dict(user="lost@example.com", password="lost-pw")
+        dev = new_device(env, "NOTE")
+        provision(env, dev, "14.1", **kw)
+        assert env.easctl("device", "wipe", dev, "--user", "lost@example.com").returncode == 0
+        command(env, "Provision", EMPTY_PROVISION, device_id=dev, **kw)
+        command(env, "Provision", WIPE_ACK.format(tag="RemoteWipe", st=1), device_id=dev, **kw)
+        row = env.psql("SELECT details->>'to', details->>'delivered' FROM audit_log "
+                       f"WHERE action = 'wipe.notify' AND device_id = '{dev}'")
+        assert row == '["lost@example.com", "security@example.com"]|false'
+    finally:
+        env.set_conf("")

@@ -20,6 +20,9 @@ typedef struct eas_cmd_ctx {
     xmlDocPtr req;      /* decoded WBXML body, NULL when the body was empty */
     const char *body;   /* raw body (SendMail 12.x MIME, ...) */
     apr_size_t body_len;
+    /* settings from the server configuration */
+    const char *wipe_notify_admin; /* address told when a wipe is acknowledged, or NULL */
+    int wipe_notify_user;          /* tell the user too (when r->user is an address) */
     /* out */
     xmlDocPtr resp;    /* response document (encoded by the caller), or NULL */
     int http_status;   /* 0 = 200 */

@@ -138,6 +138,30 @@ static int audit(eas_cmd_ctx *ctx, const char *action, const char *details)
                      &ctx->error);
 }
 
+/* The confirmation mail to the user and/or the administrator once a wipe is acknowledged. This
+ * build has no outgoing mail path yet, so the notification is recorded in the audit log (with
+ * its recipients and "delivered": false) for the mail path to pick up. */
+static int record_notification(eas_cmd_ctx *ctx, const char *status)
+{
+    const char *to = NULL;
+
+    if (ctx->wipe_notify_user && strchr(ctx->user, '@')) {
+        to = eas_json_str(ctx->pool, ctx->user);
+    }
+    if (ctx->wipe_notify_admin) {
+        const char *a = eas_json_str(ctx->pool, ctx->wipe_notify_admin);
+        to = to ? apr_pstrcat(ctx->pool, to, ", ", a, NULL) : a;
+    }
+    if (!to) {
+        return 0;
+    }
+    return audit(ctx, "wipe.notify",
+                 apr_psprintf(ctx->pool,
+                              "{\"to\": [%s], \"wipe_status\": %s, \"delivered\": false,"
+                              " \"reason\": \"no outgoing mail path in this build\"}",
+                              to, status));
+}
+
 /* Wipe acknowledgement: record the device's Status with the time. A failure report is answered
  * with Status 2 and the directive again (MS-ASPROV 3.2.5.1.2.2). */
 static int handle_wipe_ack(eas_cmd_ctx *ctx, const prov_device *d, xmlNodePtr ack, int *status,
@@ -168,7 +192,7 @@ static int handle_wipe_ack(eas_cmd_ctx *ctx, const prov_device *d, xmlNodePtr ac
     }
     *status = !strcmp(st, "1") ? PROV_OK : PROV_PROTOCOL_ERROR;
     *resend = strcmp(st, "1") != 0;
-    return 0;
+    return record_notification(ctx, st);
 }
 
 int eas_cmd_provision(eas_cmd_ctx *ctx)
