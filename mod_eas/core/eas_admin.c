@@ -305,7 +305,7 @@ int eas_admin_wipe_cancel(eas_admin *a, const char *device_id, const char *user)
     } else if (strcmp(dev.wipe_state, "requested") != 0) {
         rc = eas_admin_fail(a,
                             "the wipe of device '%s' (user %s) was already %s and cannot be "
-                            "cancelled (see: device wipe-clear)",
+                            "cancelled, only cleared",
                             dev.device_id, dev.user, dev.wipe_state);
     } else {
         const char *params[1] = {dev.pk};
