@@ -356,3 +356,18 @@ def test_wipe_ack_notification_recorded(env):
         assert row == '["lost@example.com", "security@example.com"]|false'
     finally:
         env.set_conf("")
+
+
+def test_repeated_acknowledgement_gets_the_same_key(env):
+    """The response carrying the final key was lost: the retried acknowledgement must not fail
+    (nor mint a second key)."""
+    dev = new_device(env, "RETR")
+    r = command(env, "Provision", provision_request(), device_id=dev)
+    temp = r.text("Policies/Policy/PolicyKey")
+    ack = provision_request(info=False, key=temp, status=1)
+    k1 = command(env, "Provision", ack, device_id=dev).text("Policies/Policy/PolicyKey")
+    k2 = command(env, "Provision", ack, device_id=dev).text("Policies/Policy/PolicyKey")
+    assert k1 and k1 == k2
+    assert foldersync(env, dev, "14.1", key=k1).status == 501
+    assert env.psql(f"SELECT count(*) FROM audit_log WHERE action = 'provision' "
+                    f"AND device_id = '{dev}'") == "1"

@@ -34,6 +34,7 @@ typedef struct prov_device {
     const char *pending_key;
     const char *pending_hash;
     const char *policy_key;
+    const char *acked_key; /* the temporary key policy_key was issued for */
 } prov_device;
 
 /* A fresh policy key: non-zero, 31 bits (some clients parse it as a signed int), and different
@@ -66,11 +67,12 @@ static int load_device(eas_cmd_ctx *ctx, prov_device *d)
     const char *params[1] = {ctx->dev.device_pk};
     PGresult *r = eas_db_exec(ctx->db, ctx->pool, &ctx->error,
                               "SELECT wipe_state, wipe_type, pending_policy_key,"
-                              " pending_policy_hash, policy_key FROM devices WHERE id = $1"
+                              " pending_policy_hash, policy_key, acked_policy_key"
+                              " FROM devices WHERE id = $1"
                               " FOR UPDATE",
                               1, params);
     int i;
-    const char **cols[5];
+    const char **cols[6];
 
     if (!r) {
         return -1;
@@ -85,7 +87,8 @@ static int load_device(eas_cmd_ctx *ctx, prov_device *d)
     cols[2] = &d->pending_key;
     cols[3] = &d->pending_hash;
     cols[4] = &d->policy_key;
-    for (i = 0; i < 5; ++i) {
+    cols[5] = &d->acked_key;
+    for (i = 0; i < 6; ++i) {
         *cols[i] = PQgetisnull(r, 0, i) ? NULL : apr_pstrdup(ctx->pool, PQgetvalue(r, 0, i));
     }
     PQclear(r);
@@ -285,6 +288,12 @@ int eas_cmd_provision(eas_cmd_ctx *ctx)
             pol_status = POL_OK;
             with_doc = 1;
             ctx->note = "policy offered";
+        } else if (d.acked_key && d.policy_key && !strcmp(key, d.acked_key) &&
+                   (!d.pending_key || strcmp(key, d.pending_key) != 0)) {
+            /* the same acknowledgement again: its answer was lost, give the same final key */
+            resp_key = d.policy_key;
+            pol_status = POL_OK;
+            ctx->note = "repeated acknowledgement answered with the current key";
         } else if (!d.pending_key || strcmp(key, d.pending_key) != 0) {
             pol_status = POL_WRONG_KEY;
             ctx->note = "acknowledged an unknown policy key";
@@ -304,6 +313,7 @@ int eas_cmd_provision(eas_cmd_ctx *ctx)
                 params[3] = d.pending_hash;
                 if (exec_update(ctx,
                                 "UPDATE devices SET policy_key = $3::bigint, policy_hash = $4,"
+                                " acked_policy_key = pending_policy_key,"
                                 " pending_policy_key = NULL, pending_policy_hash = NULL,"
                                 " provisioned_at = now(), provision_status = $2::int,"
                                 " policy_generation = (SELECT last_value FROM policy_generation)"
