@@ -371,3 +371,20 @@ def test_repeated_acknowledgement_gets_the_same_key(env):
     assert foldersync(env, dev, "14.1", key=k1).status == 501
     assert env.psql(f"SELECT count(*) FROM audit_log WHERE action = 'provision' "
                     f"AND device_id = '{dev}'") == "1"
+
+
+def test_domain_policy_is_case_insensitive(env):
+    env.add_user("Bob@Mixed.Example", "bob-pw")
+    kw = dict(user="Bob@Mixed.Example", password="bob-pw")
+    assert env.easctl("policy", "set", "--domain", "MIXED.example", "AllowBrowser",
+                      "0").returncode == 0
+    dev = new_device(env, "CASE")
+    _, r1 = provision(env, dev, "14.1", **kw)
+    assert r1.text("Policies/Policy/Data/EASProvisionDoc/AllowBrowser") == "0"
+
+
+@pytest.mark.parametrize("value", ["2.5", " 5", "+5"])
+def test_policy_values_refused(env, value):
+    name = "MaxProtocolVersion" if value == "2.5" else "DevicePasswordHistory"
+    r = env.easctl("policy", "set", "--global", name, value)
+    assert r.returncode == 1

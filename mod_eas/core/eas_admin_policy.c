@@ -37,7 +37,14 @@ static int resolve_scope(eas_admin *a, const eas_admin_scope *s, int lock, scope
             return eas_admin_fail(a, "invalid domain '%s' (a mail domain such as example.com)",
                                   s->domain ? s->domain : "");
         }
-        out->key = out->domain = s->domain;
+        {
+            /* domains are stored lower-case; lookups compare case-insensitively */
+            char *lc = apr_pstrdup(a->pool, s->domain), *p;
+            for (p = lc; *p; ++p) {
+                *p = (char)tolower((unsigned char)*p);
+            }
+            out->key = out->domain = lc;
+        }
         out->label = apr_psprintf(a->pool, "domain %s", s->domain);
         return 0;
     case EAS_SCOPE_USER:
@@ -96,7 +103,7 @@ int eas_admin_policy_effective(eas_admin *a, const char *domain, const char *use
         " CASE p.scope WHEN 'device' THEN d.device_id WHEN 'global' THEN NULL"
         " ELSE p.scope_key END"
         " FROM policies p LEFT JOIN devices d ON d.id = p.device_pk"
-        " WHERE p.scope = 'global' OR (p.scope = 'domain' AND p.scope_key = $1)"
+        " WHERE p.scope = 'global' OR (p.scope = 'domain' AND lower(p.scope_key) = lower($1))"
         " OR (p.scope = 'user' AND p.scope_key = $2)"
         " OR (p.scope = 'device' AND p.device_pk = $3::bigint)"
         " ORDER BY CASE p.scope WHEN 'global' THEN 1 WHEN 'domain' THEN 2 WHEN 'user' THEN 3"

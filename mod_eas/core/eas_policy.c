@@ -11,9 +11,18 @@
 #include "eas_policy.h"
 #include "eas_query.h"
 
-#define B(name, dflt, help) {#name, EAS_PT_BOOL, 0, 1, dflt, 1, help}
-#define U(name, min, max, dflt, help) {#name, EAS_PT_UINT, min, max, dflt, 1, help}
-#define UE(name, min, max, help) {#name, EAS_PT_UINT_OR_EMPTY, min, max, "", 1, help}
+#define B(name, dflt, help)                                                                        \
+    {                                                                                              \
+#name, EAS_PT_BOOL, 0, 1, dflt, 1, help                                                    \
+    }
+#define U(name, min, max, dflt, help)                                                              \
+    {                                                                                              \
+#name, EAS_PT_UINT, min, max, dflt, 1, help                                                \
+    }
+#define UE(name, min, max, help)                                                                   \
+    {                                                                                              \
+#name, EAS_PT_UINT_OR_EMPTY, min, max, "", 1, help                                         \
+    }
 
 /* Defaults are Exchange's "Default" mobile device mailbox policy: nothing enforced. */
 static const eas_policy_field fields[EAS_POLICY_NFIELDS] = {
@@ -107,7 +116,8 @@ static int parse_long(const char *s, long *out)
 {
     char *end;
     long v;
-    if (!*s) {
+    /* strtol would also take " 5" and "+5": accept only what the documents carry */
+    if (!*s || !(isdigit((unsigned char)*s) || (*s == '-' && isdigit((unsigned char)s[1])))) {
         return 0;
     }
     v = strtol(s, &end, 10);
@@ -175,7 +185,7 @@ const char *eas_policy_check_value(apr_pool_t *p, int i, const char *value, cons
         return NULL;
     }
     case EAS_PT_VERSION:
-        if (!eas_protocol_version_known(value)) {
+        if (eas_protocol_version_num(value) < 120) { /* 2.5 is not offered by this server */
             return apr_psprintf(p, "%s takes an ActiveSync version (12.0 ... 16.1)", f->name);
         }
         *norm = value;
@@ -199,7 +209,7 @@ int eas_policy_load(PGconn *c, apr_pool_t *p, const char *user, const char *devi
     /* ordered so that later rows override earlier ones */
     static const char sql[] =
         "SELECT scope, name, value FROM policies WHERE scope = 'global'"
-        " OR (scope = 'domain' AND scope_key = $1)"
+        " OR (scope = 'domain' AND lower(scope_key) = lower($1))"
         " OR (scope = 'user' AND scope_key = $2)"
         " OR (scope = 'device' AND device_pk = $3::bigint)"
         " ORDER BY CASE scope WHEN 'global' THEN 1 WHEN 'domain' THEN 2 WHEN 'user' THEN 3"
