@@ -372,6 +372,8 @@ mod_eas is running.
   logs:       {st.server_root}/logs/error_log
 Try:
   curl -i -u {user}:{pw} -X OPTIONS {st.url}/Microsoft-Server-ActiveSync
+Administer devices and policies:
+  build/bin/easctl --db "{st.conninfo}" device list
 Stop with: make stop
 """)
     return 0
