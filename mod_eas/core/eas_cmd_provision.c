@@ -64,34 +64,20 @@ static const char *new_key(apr_pool_t *p, const prov_device *d)
 
 static int load_device(eas_cmd_ctx *ctx, prov_device *d)
 {
-    const char *params[1] = {ctx->dev.device_pk};
-    PGresult *r = eas_db_exec(ctx->db, ctx->pool, &ctx->error,
-                              "SELECT wipe_state, wipe_type, pending_policy_key,"
-                              " pending_policy_hash, policy_key, acked_policy_key"
-                              " FROM devices WHERE id = $1"
-                              " FOR UPDATE",
-                              1, params);
-    int i;
-    const char **cols[6];
+    const char *params[1] = {ctx->dev.device_pk}, *v[6];
 
-    if (!r) {
+    if (eas_db_row(ctx->db, ctx->pool, &ctx->error,
+                   "SELECT wipe_state, wipe_type, pending_policy_key, pending_policy_hash,"
+                   " policy_key, acked_policy_key FROM devices WHERE id = $1 FOR UPDATE",
+                   1, params, 6, v) != 0) {
         return -1;
     }
-    if (PQntuples(r) != 1) {
-        PQclear(r);
-        ctx->error = "device row vanished";
-        return -1;
-    }
-    cols[0] = &d->wipe_state;
-    cols[1] = &d->wipe_type;
-    cols[2] = &d->pending_key;
-    cols[3] = &d->pending_hash;
-    cols[4] = &d->policy_key;
-    cols[5] = &d->acked_key;
-    for (i = 0; i < 6; ++i) {
-        *cols[i] = PQgetisnull(r, 0, i) ? NULL : apr_pstrdup(ctx->pool, PQgetvalue(r, 0, i));
-    }
-    PQclear(r);
+    d->wipe_state = v[0];
+    d->wipe_type = v[1];
+    d->pending_key = v[2];
+    d->pending_hash = v[3];
+    d->policy_key = v[4];
+    d->acked_key = v[5];
     return 0;
 }
 

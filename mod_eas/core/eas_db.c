@@ -64,6 +64,29 @@ PGresult *eas_db_exec(PGconn *c, apr_pool_t *p, const char **err, const char *sq
     return NULL;
 }
 
+int eas_db_row(PGconn *c, apr_pool_t *p, const char **err, const char *sql, int nparams,
+               const char *const *params, int ncols, const char **out)
+{
+    PGresult *r = eas_db_exec(c, p, err, sql, nparams, params);
+    int i;
+
+    if (!r) {
+        return -1;
+    }
+    if (PQntuples(r) != 1 || PQnfields(r) < ncols) {
+        PQclear(r);
+        if (err) {
+            *err = "expected row not found";
+        }
+        return -1;
+    }
+    for (i = 0; i < ncols; ++i) {
+        out[i] = PQgetisnull(r, 0, i) ? NULL : apr_pstrdup(p, PQgetvalue(r, 0, i));
+    }
+    PQclear(r);
+    return 0;
+}
+
 int eas_db_cmd(PGconn *c, apr_pool_t *p, const char **err, const char *sql)
 {
     PGresult *r = PQexec(c, sql);

@@ -43,6 +43,11 @@ char *eas_db_check_conninfo(const char *conninfo);
 PGresult *eas_db_exec(PGconn *c, apr_pool_t *p, const char **err, const char *sql, int nparams,
                       const char *const *params);
 
+/* Runs a query that must return exactly one row and copies its first ncols values into out[]
+ * (pool strings; NULL for SQL NULL). 0 on success; -1 with *err, also when there is no row. */
+int eas_db_row(PGconn *c, apr_pool_t *p, const char **err, const char *sql, int nparams,
+               const char *const *params, int ncols, const char **out);
+
 /* Simple statement without parameters (BEGIN/COMMIT/...); 0 on success. */
 int eas_db_cmd(PGconn *c, apr_pool_t *p, const char **err, const char *sql);
 

@@ -44,8 +44,7 @@ xmlDocPtr eas_gate_status_doc(const char *ns, const char *root, int code)
 
 int eas_gate_check(eas_cmd_ctx *ctx, eas_gate_result *res)
 {
-    const char *params[1], *state = NULL, *reason = NULL;
-    PGresult *r;
+    const char *params[1], *state = NULL, *reason = NULL, *v[4];
     eas_policy pol;
     const char *key, *hash, *wipe;
     long refresh_hours;
@@ -80,23 +79,16 @@ int eas_gate_check(eas_cmd_ctx *ctx, eas_gate_result *res)
     }
 
     params[0] = ctx->dev.device_pk;
-    r = eas_db_exec(ctx->db, ctx->pool, &ctx->error,
-                    "SELECT policy_key, policy_hash, wipe_state,"
-                    " extract(epoch FROM provisioned_at)::bigint FROM devices WHERE id = $1",
-                    1, params);
-    if (!r) {
+    if (eas_db_row(ctx->db, ctx->pool, &ctx->error,
+                   "SELECT policy_key, policy_hash, wipe_state,"
+                   " extract(epoch FROM provisioned_at)::bigint FROM devices WHERE id = $1",
+                   1, params, 4, v) != 0) {
         return -1;
     }
-    if (PQntuples(r) != 1) {
-        PQclear(r);
-        ctx->error = "device row vanished";
-        return -1;
-    }
-    key = PQgetisnull(r, 0, 0) ? NULL : apr_pstrdup(ctx->pool, PQgetvalue(r, 0, 0));
-    hash = PQgetisnull(r, 0, 1) ? NULL : apr_pstrdup(ctx->pool, PQgetvalue(r, 0, 1));
-    wipe = apr_pstrdup(ctx->pool, PQgetvalue(r, 0, 2));
-    provisioned = PQgetisnull(r, 0, 3) ? 0 : apr_time_from_sec(atoll(PQgetvalue(r, 0, 3)));
-    PQclear(r);
+    key = v[0];
+    hash = v[1];
+    wipe = v[2];
+    provisioned = v[3] ? apr_time_from_sec(atoll(v[3])) : 0;
 
     if (strcmp(wipe, "none") != 0) {
         refuse(ctx, res, ST_WIPE, "remote wipe pending");
