@@ -34,5 +34,6 @@ typedef int eas_cmd_fn(eas_cmd_ctx *ctx);
 
 /* Commands implemented so far. */
 int eas_cmd_provision(eas_cmd_ctx *ctx);
+int eas_cmd_settings(eas_cmd_ctx *ctx);
 
 #endif

@@ -91,36 +91,6 @@ static int exec_update(eas_cmd_ctx *ctx, const char *sql, int n, const char *con
     return 0;
 }
 
-/* settings:DeviceInformation/settings:Set — stored as sent; absent fields keep their value. */
-static int store_device_info(eas_cmd_ctx *ctx, xmlNodePtr info)
-{
-    static const char *const names[] = {"Model",     "IMEI",           "FriendlyName",
-                                        "OS",        "OSLanguage",     "PhoneNumber",
-                                        "UserAgent", "MobileOperator", NULL};
-    xmlNodePtr set = eas_xml_child(info, NS_SETTINGS, "Set");
-    const char *params[9];
-    int i;
-
-    if (!set) {
-        return 0;
-    }
-    params[0] = ctx->dev.device_pk;
-    for (i = 0; names[i]; ++i) {
-        const char *v = eas_xml_child_text(set, NS_SETTINGS, names[i]);
-        /* bound what a device can make us store */
-        params[i + 1] = v ? apr_pstrndup(ctx->pool, v, 512) : NULL;
-    }
-    return exec_update(ctx,
-                       "UPDATE devices SET model = coalesce($2, model), imei = coalesce($3, imei),"
-                       " friendly_name = coalesce($4, friendly_name), os = coalesce($5, os),"
-                       " os_language = coalesce($6, os_language),"
-                       " phone_number = coalesce($7, phone_number),"
-                       " info_user_agent = coalesce($8, info_user_agent),"
-                       " mobile_operator = coalesce($9, mobile_operator),"
-                       " info_updated_at = now() WHERE id = $1",
-                       9, params);
-}
-
 static int audit(eas_cmd_ctx *ctx, const char *action, const char *details)
 {
     return eas_audit(ctx->db, ctx->pool, "device", action, ctx->user, ctx->q->device_id, details,
@@ -212,7 +182,9 @@ int eas_cmd_provision(eas_cmd_ctx *ctx)
     if (eas_db_cmd(ctx->db, ctx->pool, &ctx->error, "BEGIN") != 0) {
         return -1;
     }
-    if (load_device(ctx, &d) != 0 || (info && store_device_info(ctx, info) != 0)) {
+    if (load_device(ctx, &d) != 0 ||
+        (info &&
+         eas_device_store_info(ctx->db, ctx->pool, ctx->dev.device_pk, info, &ctx->error) != 0)) {
         goto fail;
     }
 

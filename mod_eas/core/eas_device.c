@@ -3,6 +3,7 @@
 
 #include "eas_db.h"
 #include "eas_device.h"
+#include "eas_xml.h"
 
 /* One round trip. users is only inserted on first sight (DO NOTHING), so the hot path writes
  * just the device row. A user created concurrently by another connection after our snapshot
@@ -50,4 +51,39 @@ int eas_device_touch(PGconn *c, apr_pool_t *p, const char *user, const eas_query
     }
     *err = "user row not visible after insert";
     return -1;
+}
+
+int eas_device_store_info(PGconn *c, apr_pool_t *p, const char *device_pk, xmlNodePtr info,
+                          const char **err)
+{
+    static const char *const names[] = {"Model",     "IMEI",           "FriendlyName",
+                                        "OS",        "OSLanguage",     "PhoneNumber",
+                                        "UserAgent", "MobileOperator", NULL};
+    xmlNodePtr set = eas_xml_child(info, "Settings:", "Set");
+    const char *params[9];
+    PGresult *r;
+    int i;
+
+    if (!set) {
+        return 0;
+    }
+    params[0] = device_pk;
+    for (i = 0; names[i]; ++i) {
+        const char *v = eas_xml_child_text(set, "Settings:", names[i]);
+        params[i + 1] = v ? apr_pstrndup(p, v, 512) : NULL; /* bound what a device can store */
+    }
+    r = eas_db_exec(c, p, err,
+                    "UPDATE devices SET model = coalesce($2, model), imei = coalesce($3, imei),"
+                    " friendly_name = coalesce($4, friendly_name), os = coalesce($5, os),"
+                    " os_language = coalesce($6, os_language),"
+                    " phone_number = coalesce($7, phone_number),"
+                    " info_user_agent = coalesce($8, info_user_agent),"
+                    " mobile_operator = coalesce($9, mobile_operator),"
+                    " info_updated_at = now() WHERE id = $1",
+                    9, params);
+    if (!r) {
+        return -1;
+    }
+    PQclear(r);
+    return 0;
 }

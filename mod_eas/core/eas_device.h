@@ -4,6 +4,7 @@
 
 #include <apr_pools.h>
 #include <libpq-fe.h>
+#include <libxml/tree.h>
 
 #include "eas_query.h"
 
@@ -17,5 +18,10 @@ typedef struct eas_device_ref {
 int eas_device_touch(PGconn *c, apr_pool_t *p, const char *user, const eas_query *q,
                      const char *user_agent, const char *remote_addr, eas_device_ref *ref,
                      const char **err);
+
+/* Stores settings:DeviceInformation/settings:Set (Provision 14.1+, Settings): fields sent replace
+ * the stored ones, absent fields keep theirs, each bounded to 512 bytes. 0 on success. */
+int eas_device_store_info(PGconn *c, apr_pool_t *p, const char *device_pk, xmlNodePtr info,
+                          const char **err);
 
 #endif
