@@ -45,11 +45,9 @@ const char *eas_json_str(apr_pool_t *p, const char *s)
         if (ch == '"' || ch == '\\') {
             *o++ = '\\';
             *o++ = (char)ch;
-        }
-        else if (ch < 0x20) {
+        } else if (ch < 0x20) {
             o += sprintf(o, "\\u%04x", ch);
-        }
-        else {
+        } else {
             *o++ = (char)ch;
         }
     }
