@@ -346,6 +346,12 @@ static int dispatch(eas_req *er)
     if (ctx->resp) {
         return send_doc(er, ctx->resp);
     }
+    if (ctx->raw) {
+        ap_set_content_type(r, ctx->raw_type);
+        ap_set_content_length(r, (apr_off_t)ctx->raw_len);
+        ap_rwrite(ctx->raw, (int)ctx->raw_len, r);
+        return OK;
+    }
     ap_set_content_length(r, 0);
     return OK;
 }

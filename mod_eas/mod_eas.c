@@ -9,6 +9,7 @@
 #include "http_request.h"
 
 #include "eas_config.h"
+#include "eas_mime.h"
 #include "eas_handler.h"
 #include "eas_log.h"
 
@@ -51,6 +52,7 @@ static void eas_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_hash_t *pools = apr_hash_make(pchild);
 
+    eas_mime_init(); /* GMime's global tables, once, before any worker thread parses */
     for (; s; s = s->next) {
         eas_srv_conf *c = eas_srv_config(s);
         eas_dbpool_params pp;

@@ -126,7 +126,7 @@ def test_policy_document_default_values(env):
     dev = new_device(env)
     _, r1 = provision(env, dev, "14.1")
     doc = r1.doc.find("Policies/Policy/Data/EASProvisionDoc")
-    values = {c.tag.split("}")[-1]: (c.text or "") for c in doc}
+    values = {c.tag.split("}")[-1]: (c.text or "") for c in doc.root}
     assert values["DevicePasswordEnabled"] == "0"
     assert values["AttachmentsEnabled"] == "1"
     assert values["AllowBluetooth"] == "2"

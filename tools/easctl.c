@@ -20,6 +20,7 @@
 #include "eas_admin.h"
 #include "eas_audit.h"
 #include "eas_db.h"
+#include "eas_deliver.h"
 
 #ifndef EAS_SHAREDIR
 #define EAS_SHAREDIR "/usr/local/share/mod_eas"
@@ -62,6 +63,8 @@ static void usage(FILE *f)
            "                                         --device ID [--user U]\n"
            "  policy fields                          every setting with type, range and default\n"
            "  audit [--since TIME] [--user U] [--device ID] [--limit N]\n"
+           "  mail import --user U [--folder F] [--create-user] [--seen] FILE...\n"
+           "                                         .eml files or mbox files into a folder\n"
            "  version                                print the easctl version\n"
            "The database is --db, else $EAS_DATABASE, else libpq's PG* defaults. The actor in the\n"
            "audit log is --actor, else $SUDO_USER, else the login name. See docs/easctl.md.\n");
@@ -587,6 +590,103 @@ static int cmd_audit(easctl *ctl, eas_admin *a, int argc, char **argv)
     return 0;
 }
 
+/* mail import: each file is one message, or an mbox of many; DateReceived comes from the Date
+ * header. Re-importing the same file within a day stores nothing twice. */
+static int cmd_mail(easctl *ctl, int argc, char **argv)
+{
+    const char *user = NULL, *folder = NULL, *err = NULL;
+    int flags = EAS_DELIVER_DEDUP | EAS_DELIVER_USE_DATE, i, nfiles = 0, rc = 0;
+    long stored = 0, dups = 0;
+    PGconn *c;
+
+    if (argc < 1 || strcmp(argv[0], "import") != 0) {
+        return 2;
+    }
+    for (i = 1; i < argc; ++i) {
+        if (!strcmp(argv[i], "--user") && i + 1 < argc) {
+            user = argv[++i];
+        } else if (!strcmp(argv[i], "--folder") && i + 1 < argc) {
+            folder = argv[++i];
+        } else if (!strcmp(argv[i], "--create-user")) {
+            flags |= EAS_DELIVER_CREATE_USER;
+        } else if (!strcmp(argv[i], "--seen")) {
+            flags |= EAS_DELIVER_SEEN;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "easctl mail import: unknown option %s\n", argv[i]);
+            return 2;
+        } else {
+            argv[1 + nfiles++] = argv[i];
+        }
+    }
+    if (!user || nfiles == 0) {
+        fprintf(stderr, "easctl mail import: needs --user and at least one file\n");
+        return 2;
+    }
+    if (!(c = connect_db(ctl))) {
+        return 1;
+    }
+    for (i = 1; i <= nfiles && rc == 0; ++i) {
+        apr_pool_t *fp;
+        FILE *f = fopen(argv[i], "rb");
+        char *buf;
+        long size;
+        apr_size_t pos = 0, mlen;
+        const char *m;
+        if (!f) {
+            fprintf(stderr, "easctl: cannot open %s\n", argv[i]);
+            rc = 1;
+            break;
+        }
+        fseek(f, 0, SEEK_END);
+        size = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        apr_pool_create(&fp, ctl->pool);
+        buf = apr_palloc(fp, (apr_size_t)size + 1);
+        if (size < 0 || fread(buf, 1, (size_t)size, f) != (size_t)size) {
+            fprintf(stderr, "easctl: cannot read %s\n", argv[i]);
+            fclose(f);
+            rc = 1;
+            break;
+        }
+        fclose(f);
+        buf[size] = '\0';
+        if (!eas_is_mbox(buf, (apr_size_t)size)) {
+            long long uid;
+            int dup = 0, r = eas_deliver(c, fp, user, folder, buf, (apr_size_t)size, flags, &uid,
+                                         &dup, &err);
+            if (r != 0) {
+                fprintf(stderr, "easctl: %s: %s\n", argv[i], err ? err : "failed");
+                rc = 1;
+            }
+            stored += !dup && r == 0;
+            dups += dup;
+        }
+        while (rc == 0 && eas_is_mbox(buf, (apr_size_t)size) &&
+               (m = eas_mbox_next(fp, buf, (apr_size_t)size, &pos, &mlen))) {
+            apr_pool_t *mp;
+            long long uid;
+            int dup = 0, r;
+            apr_pool_create(&mp, fp);
+            r = eas_deliver(c, mp, user, folder, m, mlen, flags, &uid, &dup, &err);
+            if (r != 0) {
+                fprintf(stderr, "easctl: %s: message at byte %lu: %s\n", argv[i],
+                        (unsigned long)pos, err ? err : "failed");
+                rc = 1;
+            }
+            stored += !dup && r == 0;
+            dups += dup;
+            apr_pool_destroy(mp);
+        }
+        apr_pool_destroy(fp);
+    }
+    printf("imported %ld message(s) for %s%s", stored, user, dups ? "" : "\n");
+    if (dups) {
+        printf(", %ld already present\n", dups);
+    }
+    PQfinish(c);
+    return rc;
+}
+
 /* Commands that need the database and an admin context. */
 static int run_admin(easctl *ctl, const char *cmd, int argc, char **argv)
 {
@@ -669,6 +769,11 @@ int main(int argc, char **argv)
     } else if (strcmp(argv[i], "version") == 0) {
         printf("easctl %s\n", EASCTL_VERSION);
         rc = 0;
+    } else if (strcmp(argv[i], "mail") == 0) {
+        rc = cmd_mail(&ctl, n, argv + i + 1);
+        if (rc == 2) {
+            usage(stderr);
+        }
     } else if (!strcmp(argv[i], "device") || !strcmp(argv[i], "access") ||
                !strcmp(argv[i], "policy") || !strcmp(argv[i], "audit")) {
         rc = run_admin(&ctl, argv[i], n, argv + i + 1);

@@ -24,7 +24,10 @@ typedef struct eas_cmd_ctx {
     const char *wipe_notify_admin; /* address told when a wipe is acknowledged, or NULL */
     int wipe_notify_user;          /* tell the user too (when r->user is an address) */
     /* out */
-    xmlDocPtr resp;    /* response document (encoded by the caller), or NULL */
+    xmlDocPtr resp;       /* response document (encoded by the caller), or NULL */
+    const char *raw;      /* or a raw body (GetAttachment), with its length and type */
+    apr_size_t raw_len;
+    const char *raw_type;
     int http_status;   /* 0 = 200 */
     const char *note;  /* a phrase for the request log line */
     const char *error; /* set with a -1 return: internal failure, logged, HTTP 500 */
@@ -35,5 +38,14 @@ typedef int eas_cmd_fn(eas_cmd_ctx *ctx);
 /* Commands implemented so far. */
 int eas_cmd_provision(eas_cmd_ctx *ctx);
 int eas_cmd_settings(eas_cmd_ctx *ctx);
+int eas_cmd_foldersync(eas_cmd_ctx *ctx);
+int eas_cmd_foldercreate(eas_cmd_ctx *ctx);
+int eas_cmd_folderupdate(eas_cmd_ctx *ctx);
+int eas_cmd_folderdelete(eas_cmd_ctx *ctx);
+int eas_cmd_sync(eas_cmd_ctx *ctx);
+int eas_cmd_getitemestimate(eas_cmd_ctx *ctx);
+int eas_cmd_moveitems(eas_cmd_ctx *ctx);
+int eas_cmd_itemoperations(eas_cmd_ctx *ctx);
+int eas_cmd_getattachment(eas_cmd_ctx *ctx);
 
 #endif

@@ -68,11 +68,12 @@ def validate(xml):
 
 
 class Doc:
-    """A decoded response with namespace-agnostic lookups: doc.find('Policies/Policy/Status')."""
+    """A decoded response (or one element of it) with namespace-agnostic lookups:
+    doc.find('Policies/Policy/Status'), doc.text('Status'), node.findall('Commands/Add')."""
 
-    def __init__(self, xml):
+    def __init__(self, xml=None, root=None):
         self.xml = xml
-        self.root = ET.fromstring(xml.encode())
+        self.root = root if root is not None else ET.fromstring(xml.encode())
 
     @staticmethod
     def _local(tag):
@@ -88,15 +89,18 @@ class Doc:
         return out
 
     def findall(self, path):
-        return self._walk(self.root, path.split("/"))
+        return [Doc(root=e) for e in self._walk(self.root, path.split("/"))]
 
     def find(self, path):
         r = self.findall(path)
         return r[0] if r else None
 
-    def text(self, path):
-        e = self.find(path)
-        return None if e is None else (e.text or "")
+    def text(self, path=None):
+        e = self.find(path) if path else self
+        return None if e is None else (e.root.text or "")
+
+    def children(self):
+        return [Doc(root=c) for c in self.root]
 
     @property
     def name(self):
