@@ -123,8 +123,8 @@ int main(int argc, char **argv)
     if (rc != EAS_DELIVER_OK) {
         fprintf(stderr, "eas-deliver: %s\n", err ? err : "delivery failed");
     } else if (getenv("EAS_DELIVER_VERBOSE")) {
-        fprintf(stderr, "eas-deliver: %s uid %lld for %s\n", dup ? "already stored as" : "stored as",
-                uid, user);
+        fprintf(stderr, "eas-deliver: %s uid %lld for %s\n",
+                dup ? "already stored as" : "stored as", uid, user);
     }
     PQfinish(c);
     apr_pool_destroy(p);

@@ -24,8 +24,8 @@ typedef struct eas_cmd_ctx {
     const char *wipe_notify_admin; /* address told when a wipe is acknowledged, or NULL */
     int wipe_notify_user;          /* tell the user too (when r->user is an address) */
     /* out */
-    xmlDocPtr resp;       /* response document (encoded by the caller), or NULL */
-    const char *raw;      /* or a raw body (GetAttachment), with its length and type */
+    xmlDocPtr resp;  /* response document (encoded by the caller), or NULL */
+    const char *raw; /* or a raw body (GetAttachment), with its length and type */
     apr_size_t raw_len;
     const char *raw_type;
     int http_status;   /* 0 = 200 */

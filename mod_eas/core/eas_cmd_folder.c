@@ -3,7 +3,8 @@
  * The hierarchy key is a counter per device. FolderSync with the current key makes the changes
  * sent with it part of the device's view and sends what differs now; with the previous key it
  * sends the same difference again (a retry). Create/Update/Delete need the current key, change
- * the store, record the change in the view (the device applies it itself) and issue the next key. */
+ * the store, record the change in the view (the device applies it itself) and issue the next key.
+ */
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,8 +162,8 @@ int eas_cmd_foldersync(eas_cmd_ctx *ctx)
 
 /* Shared frame of Create/Update/Delete: check the key, run op, record the result in the view,
  * issue the next key. op returns an FS_* status and fills the view change. */
-typedef int folder_op_fn(eas_cmd_ctx *ctx, eas_store *s, xmlNodePtr req,
-                         eas_folder_change *change, const char **new_id);
+typedef int folder_op_fn(eas_cmd_ctx *ctx, eas_store *s, xmlNodePtr req, eas_folder_change *change,
+                         const char **new_id);
 
 static int store_status(int st)
 {
@@ -208,8 +209,9 @@ static int folder_cmd(eas_cmd_ctx *ctx, const char *rootname, folder_op_fn *op)
     }
     if (key == 0 || key != cur) {
         eas_db_cmd(ctx->db, ctx->pool, &err, "ROLLBACK");
-        ctx->note = apr_psprintf(ctx->pool, "%s with key %s, current is %" APR_INT64_T_FMT
-                                 ": Status 9", rootname, keytext, cur);
+        ctx->note =
+            apr_psprintf(ctx->pool, "%s with key %s, current is %" APR_INT64_T_FMT ": Status 9",
+                         rootname, keytext, cur);
         return status_doc(ctx, rootname, FS_BAD_KEY);
     }
     /* presenting the current key proves the device has what was sent with it */

@@ -30,7 +30,7 @@ static eas_store *open_store(eas_cmd_ctx *ctx)
 
 /* --- GetItemEstimate ---------------------------------------------------------------------- */
 
-#define GIE NS_GIE
+#define GIE    NS_GIE
 #define NS_GIE "GetItemEstimate:"
 
 static int estimate_one(eas_cmd_ctx *ctx, eas_store *s, xmlNodePtr c, xmlNodePtr resp_root)
@@ -99,9 +99,8 @@ int eas_cmd_getitemestimate(eas_cmd_ctx *ctx)
 
     ctx->resp = eas_xml_new_doc(NS_GIE, "GetItemEstimate");
     out = xmlDocGetRootElement(ctx->resp);
-    colls = eas_xml_is(root, NS_GIE, "GetItemEstimate")
-                ? eas_xml_child(root, NS_GIE, "Collections")
-                : NULL;
+    colls = eas_xml_is(root, NS_GIE, "GetItemEstimate") ? eas_xml_child(root, NS_GIE, "Collections")
+                                                        : NULL;
     if (!colls) {
         eas_xml_add_int(out, NULL, "Status", 2);
         ctx->note = "GetItemEstimate without Collections";
@@ -364,8 +363,8 @@ static int fetch_attachment(eas_cmd_ctx *ctx, eas_store *s, xmlNodePtr fetch, xm
     props = eas_xml_add(f, NULL, "Properties", NULL);
     eas_xml_add(props, base, "ContentType", ctype ? ctype : "application/octet-stream");
     if (range) {
-        eas_xml_add(props, NULL, "Range", apr_psprintf(ctx->pool, "%lu-%lu", (unsigned long)from,
-                                                       (unsigned long)to));
+        eas_xml_add(props, NULL, "Range",
+                    apr_psprintf(ctx->pool, "%lu-%lu", (unsigned long)from, (unsigned long)to));
         eas_xml_add(props, NULL, "Total", apr_psprintf(ctx->pool, "%lu", (unsigned long)len));
     }
     eas_xml_add(props, NULL, "Data", len ? b64(ctx->pool, data + from, to - from + 1) : "");

@@ -94,8 +94,8 @@ static void response(xmlNodePtr *responses, xmlNodePtr coll, const char *what, c
     eas_xml_add_int(n, NULL, "Status", status);
 }
 
-static int client_change(sync_req *sr, const eas_folder *f, xmlNodePtr cmd,
-                         const eas_body_opts *o, xmlNodePtr coll, xmlNodePtr *responses)
+static int client_change(sync_req *sr, const eas_folder *f, xmlNodePtr cmd, const eas_body_opts *o,
+                         xmlNodePtr coll, xmlNodePtr *responses)
 {
     eas_cmd_ctx *ctx = sr->ctx;
     xmlNodePtr app = eas_xml_child(cmd, NS, "ApplicationData");
@@ -144,8 +144,8 @@ static int client_change(sync_req *sr, const eas_folder *f, xmlNodePtr cmd,
     return 0;
 }
 
-static int client_delete(sync_req *sr, const eas_folder *f, xmlNodePtr cmd,
-                         const eas_body_opts *o, xmlNodePtr coll, xmlNodePtr *responses)
+static int client_delete(sync_req *sr, const eas_folder *f, xmlNodePtr cmd, const eas_body_opts *o,
+                         xmlNodePtr coll, xmlNodePtr *responses)
 {
     eas_cmd_ctx *ctx = sr->ctx;
     const eas_folder *trash = eas_store_special(sr->s, "deleted");
@@ -174,8 +174,8 @@ static int client_delete(sync_req *sr, const eas_folder *f, xmlNodePtr cmd,
     return 0;
 }
 
-static int client_fetch(sync_req *sr, const eas_folder *f, xmlNodePtr cmd,
-                        const eas_body_opts *o, xmlNodePtr coll, xmlNodePtr *responses)
+static int client_fetch(sync_req *sr, const eas_folder *f, xmlNodePtr cmd, const eas_body_opts *o,
+                        xmlNodePtr coll, xmlNodePtr *responses)
 {
     eas_cmd_ctx *ctx = sr->ctx;
     const char *sid;
@@ -203,8 +203,8 @@ static int client_fetch(sync_req *sr, const eas_folder *f, xmlNodePtr cmd,
     n = eas_xml_add(*responses, NULL, "Fetch", NULL);
     eas_xml_add(n, NULL, "ServerId", sid);
     eas_xml_add_int(n, NULL, "Status", SY_OK);
-    eas_email_app_data(ctx->pool, sr->doc, eas_xml_add(n, NULL, "ApplicationData", NULL), f, it,
-                       o, ctx->version);
+    eas_email_app_data(ctx->pool, sr->doc, eas_xml_add(n, NULL, "ApplicationData", NULL), f, it, o,
+                       ctx->version);
     return 0;
 }
 
@@ -378,8 +378,8 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
     m = eas_sync_match(&st, key);
     if (m == EAS_KEY_INVALID || st.uidvalidity != f->uidvalidity) {
         eas_db_cmd(ctx->db, ctx->pool, &err, "ROLLBACK");
-        ctx->note = apr_psprintf(ctx->pool, "Sync key %s of collection %s unknown: Status 3", key,
-                                 id);
+        ctx->note =
+            apr_psprintf(ctx->pool, "Sync key %s of collection %s unknown: Status 3", key, id);
         collection_head(sr, "0", id, SY_BAD_KEY);
         sr->changed = 1;
         return 0;
@@ -403,8 +403,8 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
     if (o.get_changes && window > 0) {
         view.device_pk = ctx->dev.device_pk;
         view.since = eas_filter_since(o.filter_type, apr_time_now());
-        if (m == EAS_KEY_CURRENT && st.seen_modseq == f->modseq && st.filter_type == o.filter_type &&
-            !st.pending[0]) {
+        if (m == EAS_KEY_CURRENT && st.seen_modseq == f->modseq &&
+            st.filter_type == o.filter_type && !st.pending[0]) {
             /* nothing written to the folder since the last empty diff */
             changes = apr_array_make(ctx->pool, 1, sizeof(eas_change));
         } else if (sr->s->provider->changes(sr->s, f, &view, window, &changes, &more) != 0) {
@@ -434,8 +434,8 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
         }
     }
     if (eas_sync_save(ctx->db, ctx->pool, ctx->dev.device_pk, f->id, new_key, prev_key,
-                      changes ? eas_sync_pending_text(ctx->pool, changes) : "", o.filter_type,
-                      seen, &err) != 0 ||
+                      changes ? eas_sync_pending_text(ctx->pool, changes) : "", o.filter_type, seen,
+                      &err) != 0 ||
         eas_db_cmd(ctx->db, ctx->pool, &err, "COMMIT") != 0) {
         return fail(ctx, err);
     }
@@ -459,8 +459,8 @@ static xmlDocPtr cached_request(eas_cmd_ctx *ctx, const char **err)
         return NULL;
     }
     if (PQntuples(r) == 1) {
-        eas_wbxml_decode((const unsigned char *)PQgetvalue(r, 0, 0),
-                         (size_t)PQgetlength(r, 0, 0), NULL, &doc, e, sizeof(e));
+        eas_wbxml_decode((const unsigned char *)PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0),
+                         NULL, &doc, e, sizeof(e));
     }
     PQclear(r);
     return doc;
@@ -470,10 +470,11 @@ static int remember_request(eas_cmd_ctx *ctx)
 {
     const char *params[2] = {ctx->dev.device_pk, ctx->body};
     int lengths[2] = {0, (int)ctx->body_len}, formats[2] = {0, 1};
-    PGresult *r = PQexecParams(ctx->db,
-                               "INSERT INTO sync_last_request (device_pk, body) VALUES ($1, $2) "
-                               "ON CONFLICT (device_pk) DO UPDATE SET body = $2, updated_at = now()",
-                               2, NULL, params, lengths, formats, 0);
+    PGresult *r =
+        PQexecParams(ctx->db,
+                     "INSERT INTO sync_last_request (device_pk, body) VALUES ($1, $2) "
+                     "ON CONFLICT (device_pk) DO UPDATE SET body = $2, updated_at = now()",
+                     2, NULL, params, lengths, formats, 0);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok) {
         ctx->error = apr_pstrdup(ctx->pool, PQerrorMessage(ctx->db));

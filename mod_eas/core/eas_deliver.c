@@ -30,8 +30,10 @@ static int find_user(PGconn *c, apr_pool_t *p, const char *user, int create, con
     }
     PQclear(r);
     if (!create) {
-        *err = apr_psprintf(p, "no such user: %s (users appear on their first sync, or use "
-                               "--create-user)", user);
+        *err = apr_psprintf(p,
+                            "no such user: %s (users appear on their first sync, or use "
+                            "--create-user)",
+                            user);
         return EAS_DELIVER_NOUSER;
     }
     if (eas_db_row(c, p, err,
@@ -115,8 +117,7 @@ int eas_deliver(PGconn *c, apr_pool_t *p, const char *user, const char *folder, 
     }
     memset(&fl, 0, sizeof(fl));
     fl.seen = (flags & EAS_DELIVER_SEEN) != 0;
-    if (eas_pgstore_store_message(s, f->id, mime, len, &fl,
-                                  (flags & EAS_DELIVER_USE_DATE) ? -1 : 0,
+    if (eas_pgstore_store_message(s, f->id, mime, len, &fl, (flags & EAS_DELIVER_USE_DATE) ? -1 : 0,
                                   (flags & EAS_DELIVER_DEDUP) != 0, &u, duplicate) != 0) {
         *err = s->error;
         return db_failure(c);

@@ -7,12 +7,12 @@
 #include <libpq-fe.h>
 
 /* Results, chosen to map 1:1 onto sysexits.h so the MTA does the right thing. */
-#define EAS_DELIVER_OK       0  /* EX_OK */
-#define EAS_DELIVER_USAGE    64 /* EX_USAGE */
-#define EAS_DELIVER_NOUSER   67 /* EX_NOUSER: bounce */
-#define EAS_DELIVER_SOFTWARE 70 /* EX_SOFTWARE */
+#define EAS_DELIVER_OK        0  /* EX_OK */
+#define EAS_DELIVER_USAGE     64 /* EX_USAGE */
+#define EAS_DELIVER_NOUSER    67 /* EX_NOUSER: bounce */
+#define EAS_DELIVER_SOFTWARE  70 /* EX_SOFTWARE */
 #define EAS_DELIVER_CANTCREAT 73 /* EX_CANTCREAT: no such folder */
-#define EAS_DELIVER_TEMPFAIL 75 /* EX_TEMPFAIL: database down, the MTA retries later */
+#define EAS_DELIVER_TEMPFAIL  75 /* EX_TEMPFAIL: database down, the MTA retries later */
 
 #define EAS_DELIVER_CREATE_USER 0x01 /* create an unknown user instead of EX_NOUSER */
 #define EAS_DELIVER_DEDUP       0x02 /* same bytes to the same folder within a day: stored once */

@@ -48,8 +48,7 @@ void eas_body_opts_parse(eas_body_opts *o, xmlNodePtr options, int version)
     o->conflict = (int)int_text(options, "AirSync:", "Conflict", o->conflict);
     o->mime_support = (int)int_text(options, "AirSync:", "MIMESupport", o->mime_support);
     if (eas_xml_child(options, "AirSync:", "MIMETruncation")) {
-        o->mime_trunc =
-            mime_trunc_bytes((int)int_text(options, "AirSync:", "MIMETruncation", 8));
+        o->mime_trunc = mime_trunc_bytes((int)int_text(options, "AirSync:", "MIMETruncation", 8));
     }
     for (bp = eas_xml_child(options, NS_BASE, "BodyPreference"); bp && o->nprefs < 8;
          bp = eas_xml_next(bp)) {
@@ -260,12 +259,9 @@ static void add_attachments(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const 
         eas_xml_add(n, base, "DisplayName", a->filename);
         eas_xml_add(n, base, "FileReference",
                     apr_psprintf(p, "%s:%" APR_INT64_T_FMT ":%d", f->id, it->uid, a->idx));
-        eas_xml_add(n, base, "Method", a->content_type && strcmp(a->content_type,
-                                                                 "message/rfc822") == 0
-                                           ? "5"
-                                           : "1");
-        eas_xml_add(n, base, "EstimatedDataSize",
-                    apr_psprintf(p, "%" APR_INT64_T_FMT, a->size));
+        eas_xml_add(n, base, "Method",
+                    a->content_type && strcmp(a->content_type, "message/rfc822") == 0 ? "5" : "1");
+        eas_xml_add(n, base, "EstimatedDataSize", apr_psprintf(p, "%" APR_INT64_T_FMT, a->size));
         if (a->content_id) {
             eas_xml_add(n, base, "ContentId", a->content_id);
         }
@@ -338,8 +334,7 @@ void eas_email_app_data(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const eas_
         xmlNodePtr cats = eas_xml_add(app, em, "Categories", NULL);
         int i;
         for (i = 0; it->flags.categories && i < it->flags.categories->nelts; ++i) {
-            eas_xml_add(cats, em, "Category",
-                        APR_ARRAY_IDX(it->flags.categories, i, const char *));
+            eas_xml_add(cats, em, "Category", APR_ARRAY_IDX(it->flags.categories, i, const char *));
         }
         eas_xml_add(app, em2, "ConversationId", b64(p, it->conversation_id, 16));
         eas_xml_add(app, em2, "ConversationIndex", conversation_index(p, it->received));

@@ -8,22 +8,22 @@
 #include "eas_store.h"
 
 typedef struct eas_body_pref {
-    int type;             /* 1 plain, 2 HTML, 3 RTF, 4 MIME */
-    apr_int64_t trunc;    /* TruncationSize, -1 none */
-    int all_or_none;      /* AllOrNone */
-    int preview;          /* Preview chars (14.0+), 0 none */
+    int type;          /* 1 plain, 2 HTML, 3 RTF, 4 MIME */
+    apr_int64_t trunc; /* TruncationSize, -1 none */
+    int all_or_none;   /* AllOrNone */
+    int preview;       /* Preview chars (14.0+), 0 none */
 } eas_body_pref;
 
 typedef struct eas_body_opts {
     eas_body_pref prefs[8];
     int nprefs;
-    int mime_support;        /* 0 never, 1 S/MIME only, 2 always */
-    apr_int64_t mime_trunc;  /* from MIMETruncation, -1 none */
-    int filter_type;         /* 0 all, 1 day, 2 3 days, 3 week, 4 2 weeks, 5 month */
-    int conflict;            /* 0 client wins, 1 server wins (default) */
-    int deletes_as_moves;    /* default 1 */
-    int get_changes;         /* default 1 */
-    int window;              /* WindowSize, default 100, max 512 */
+    int mime_support;       /* 0 never, 1 S/MIME only, 2 always */
+    apr_int64_t mime_trunc; /* from MIMETruncation, -1 none */
+    int filter_type;        /* 0 all, 1 day, 2 3 days, 3 week, 4 2 weeks, 5 month */
+    int conflict;           /* 0 client wins, 1 server wins (default) */
+    int deletes_as_moves;   /* default 1 */
+    int get_changes;        /* default 1 */
+    int window;             /* WindowSize, default 100, max 512 */
     int rights_managed;
 } eas_body_opts;
 

@@ -22,11 +22,16 @@ static const struct {
     const char *name, *special;
     int type;
 } default_folders[] = {
-    {"Inbox", "inbox", EAS_FT_INBOX},       {"Drafts", "drafts", EAS_FT_DRAFTS},
-    {"Deleted Items", "deleted", EAS_FT_DELETED}, {"Sent Items", "sent", EAS_FT_SENT},
-    {"Outbox", "outbox", EAS_FT_OUTBOX},    {"Junk E-mail", "junk", EAS_FT_USER_MAIL},
-    {"Contacts", "contacts", EAS_FT_CONTACTS}, {"Calendar", "calendar", EAS_FT_CALENDAR},
-    {"Tasks", "tasks", EAS_FT_TASKS},       {"Notes", "notes", EAS_FT_NOTES},
+    {"Inbox", "inbox", EAS_FT_INBOX},
+    {"Drafts", "drafts", EAS_FT_DRAFTS},
+    {"Deleted Items", "deleted", EAS_FT_DELETED},
+    {"Sent Items", "sent", EAS_FT_SENT},
+    {"Outbox", "outbox", EAS_FT_OUTBOX},
+    {"Junk E-mail", "junk", EAS_FT_USER_MAIL},
+    {"Contacts", "contacts", EAS_FT_CONTACTS},
+    {"Calendar", "calendar", EAS_FT_CALENDAR},
+    {"Tasks", "tasks", EAS_FT_TASKS},
+    {"Notes", "notes", EAS_FT_NOTES},
 };
 
 /* --- transactions: an operation opens its own unless the caller already did -------------- */
@@ -121,15 +126,16 @@ static int pg_folders(eas_store *s, apr_array_header_t **out)
 {
     const char *params[1] = {s->user_id};
     /* recursive so parents come before children whatever the ids */
-    PGresult *r = q(s,
-                    "WITH RECURSIVE t AS ("
-                    " SELECT f.*, 0 AS depth FROM folders f WHERE user_id = $1 AND parent_id IS NULL"
-                    " UNION ALL SELECT f.*, t.depth + 1 FROM folders f JOIN t ON f.parent_id = t.id)"
-                    " SELECT t.id, coalesce(t.parent_id, 0), t.name, t.type, t.special, "
-                    " t.uidvalidity, coalesce((SELECT max(modseq) FROM items i "
-                    "   WHERE i.folder_id = t.id), 0) "
-                    " FROM t ORDER BY depth, id",
-                    1, params);
+    PGresult *r =
+        q(s,
+          "WITH RECURSIVE t AS ("
+          " SELECT f.*, 0 AS depth FROM folders f WHERE user_id = $1 AND parent_id IS NULL"
+          " UNION ALL SELECT f.*, t.depth + 1 FROM folders f JOIN t ON f.parent_id = t.id)"
+          " SELECT t.id, coalesce(t.parent_id, 0), t.name, t.type, t.special, "
+          " t.uidvalidity, coalesce((SELECT max(modseq) FROM items i "
+          "   WHERE i.folder_id = t.id), 0) "
+          " FROM t ORDER BY depth, id",
+          1, params);
     int i, n;
     if (!r) {
         return EAS_ST_ERROR;
@@ -411,8 +417,8 @@ static int pg_count_changes(eas_store *s, const eas_folder *f, const eas_sync_vi
     for (k = 0; k < 3; ++k) {
         const char *n[1];
         const char *sql = apr_pstrcat(s->pool, "SELECT count(*) FROM (",
-                                      apr_pstrndup(s->pool, sqls[k], strlen(sqls[k]) - 9),
-                                      ") x", NULL); /* without " LIMIT $4" */
+                                      apr_pstrndup(s->pool, sqls[k], strlen(sqls[k]) - 9), ") x",
+                                      NULL); /* without " LIMIT $4" */
         if (eas_db_row(s->db, s->pool, &s->error, sql, 3, params, 1, n) != 0) {
             return EAS_ST_ERROR;
         }
@@ -490,20 +496,168 @@ static const char *conversation_id(apr_pool_t *p, const char *topic)
     return raw;
 }
 
-static const char *fetch_sql =
-    "SELECT i.uid, i.modseq, " TSCOL("i.received") ", i.size, i.subject, i.from_addr, i.to_addr, "
-    "i.cc_addr, i.reply_to, i.display_to, i.thread_topic, i.message_id, i.message_class, "
-    "i.preview, i.importance, coalesce(b.native_type, 1), "
-    "CASE WHEN $3::bigint <> 0 THEN CASE WHEN $3::bigint < 0 THEN b.body_text "
-    "  ELSE left(b.body_text, $3::int) END END, coalesce(octet_length(b.body_text), 0), "
-    "CASE WHEN $4::bigint <> 0 THEN CASE WHEN $4::bigint < 0 THEN b.body_html "
-    "  ELSE left(b.body_html, $4::int) END END, coalesce(octet_length(b.body_html), 0), "
-    "b.body_html IS NOT NULL, coalesce(b.size, i.size), "
-    "i.seen, i.flag_status, i.flag_type, " TSCOL("i.flag_start") ", " TSCOL("i.flag_due") ", "
-    TSCOL("i.flag_completed") ", i.categories, i.last_verb, " TSCOL("i.last_verb_time") ", "
-    "i.has_attachments "
-    "FROM items i LEFT JOIN blobs b ON b.hash = i.blob_hash "
-    "WHERE i.folder_id = $1 AND i.uid = ANY($2::bigint[]) AND NOT i.expunged";
+static const char *fetch_sql = "SELECT i.uid, i.modseq, " TSCOL(
+    "i.received") ", i.size, i.subject, i.from_addr, i.to_addr, "
+                  "i.cc_addr, i.reply_to, i.display_to, i.thread_topic, i.message_id, "
+                  "i.message_class, "
+                  "i.preview, i.importance, coalesce(b.native_type, 1), "
+                  "CASE WHEN $3::bigint <> 0 THEN CASE WHEN $3::bigint < 0 THEN b.body_text "
+                  "  ELSE left(b.body_text, $3::int) END END, coalesce(octet_length(b.body_text), "
+                  "0), "
+                  "CASE WHEN $4::bigint <> 0 THEN CASE WHEN $4::bigint < 0 THEN b.body_html "
+                  "  ELSE left(b.body_html, $4::int) END END, coalesce(octet_length(b.body_html), "
+                  "0), "
+                  "b.body_html IS NOT NULL, coalesce(b.size, i.size), "
+                  "i.seen, i.flag_status, i.flag_type, " TSCOL("i.flag_start") ", " TSCOL(
+                      "i.flag_due") ", " TSCOL("i.flag_completed") ", i.categories, "
+                                                                   "i.last_verb, " TSCOL("i.last_"
+                                                                                         "verb_"
+                                                                                         "time") ","
+                                                                                                 " "
+                                                                                                 "i"
+                                                                                                 "."
+                                                                                                 "h"
+                                                                                                 "a"
+                                                                                                 "s"
+                                                                                                 "_"
+                                                                                                 "a"
+                                                                                                 "t"
+                                                                                                 "t"
+                                                                                                 "a"
+                                                                                                 "c"
+                                                                                                 "h"
+                                                                                                 "m"
+                                                                                                 "e"
+                                                                                                 "n"
+                                                                                                 "t"
+                                                                                                 "s"
+                                                                                                 " "
+                                                                                                 "F"
+                                                                                                 "R"
+                                                                                                 "O"
+                                                                                                 "M"
+                                                                                                 " "
+                                                                                                 "i"
+                                                                                                 "t"
+                                                                                                 "e"
+                                                                                                 "m"
+                                                                                                 "s"
+                                                                                                 " "
+                                                                                                 "i"
+                                                                                                 " "
+                                                                                                 "L"
+                                                                                                 "E"
+                                                                                                 "F"
+                                                                                                 "T"
+                                                                                                 " "
+                                                                                                 "J"
+                                                                                                 "O"
+                                                                                                 "I"
+                                                                                                 "N"
+                                                                                                 " "
+                                                                                                 "b"
+                                                                                                 "l"
+                                                                                                 "o"
+                                                                                                 "b"
+                                                                                                 "s"
+                                                                                                 " "
+                                                                                                 "b"
+                                                                                                 " "
+                                                                                                 "O"
+                                                                                                 "N"
+                                                                                                 " "
+                                                                                                 "b"
+                                                                                                 "."
+                                                                                                 "h"
+                                                                                                 "a"
+                                                                                                 "s"
+                                                                                                 "h"
+                                                                                                 " "
+                                                                                                 "="
+                                                                                                 " "
+                                                                                                 "i"
+                                                                                                 "."
+                                                                                                 "b"
+                                                                                                 "l"
+                                                                                                 "o"
+                                                                                                 "b"
+                                                                                                 "_"
+                                                                                                 "h"
+                                                                                                 "a"
+                                                                                                 "s"
+                                                                                                 "h"
+                                                                                                 " "
+                                                                                                 "W"
+                                                                                                 "H"
+                                                                                                 "E"
+                                                                                                 "R"
+                                                                                                 "E"
+                                                                                                 " "
+                                                                                                 "i"
+                                                                                                 "."
+                                                                                                 "f"
+                                                                                                 "o"
+                                                                                                 "l"
+                                                                                                 "d"
+                                                                                                 "e"
+                                                                                                 "r"
+                                                                                                 "_"
+                                                                                                 "i"
+                                                                                                 "d"
+                                                                                                 " "
+                                                                                                 "="
+                                                                                                 " "
+                                                                                                 "$"
+                                                                                                 "1"
+                                                                                                 " "
+                                                                                                 "A"
+                                                                                                 "N"
+                                                                                                 "D"
+                                                                                                 " "
+                                                                                                 "i"
+                                                                                                 "."
+                                                                                                 "u"
+                                                                                                 "i"
+                                                                                                 "d"
+                                                                                                 " "
+                                                                                                 "="
+                                                                                                 " "
+                                                                                                 "A"
+                                                                                                 "N"
+                                                                                                 "Y"
+                                                                                                 "("
+                                                                                                 "$"
+                                                                                                 "2"
+                                                                                                 ":"
+                                                                                                 ":"
+                                                                                                 "b"
+                                                                                                 "i"
+                                                                                                 "g"
+                                                                                                 "i"
+                                                                                                 "n"
+                                                                                                 "t"
+                                                                                                 "["
+                                                                                                 "]"
+                                                                                                 ")"
+                                                                                                 " "
+                                                                                                 "A"
+                                                                                                 "N"
+                                                                                                 "D"
+                                                                                                 " "
+                                                                                                 "N"
+                                                                                                 "O"
+                                                                                                 "T"
+                                                                                                 " "
+                                                                                                 "i"
+                                                                                                 "."
+                                                                                                 "e"
+                                                                                                 "x"
+                                                                                                 "p"
+                                                                                                 "u"
+                                                                                                 "n"
+                                                                                                 "g"
+                                                                                                 "e"
+                                                                                                 "d";
 
 static int fetch_attachments(eas_store *s, const eas_folder *f, const char *uids,
                              eas_mail_item *items, int n)
@@ -549,8 +703,7 @@ static int pg_fetch(eas_store *s, const eas_folder *f, const apr_int64_t *uids, 
                     const eas_fetch_spec *spec, eas_mail_item **out)
 {
     const char *ua = uid_array(s->pool, uids, n);
-    const char *params[4] = {f->id, ua, I64(s->pool, spec->text_max),
-                             I64(s->pool, spec->html_max)};
+    const char *params[4] = {f->id, ua, I64(s->pool, spec->text_max), I64(s->pool, spec->html_max)};
     eas_mail_item *items = apr_pcalloc(s->pool, sizeof(*items) * (apr_size_t)(n ? n : 1));
     PGresult *r = q(s, fetch_sql, 4, params);
     int row, k;
@@ -722,8 +875,7 @@ static int pg_set_flags(eas_store *s, const eas_folder *f, apr_int64_t uid, cons
     PQclear(r);
     if (rc == EAS_ST_NOT_FOUND && if_modseq) {
         const char *p2[2] = {f->id, I64(s->pool, uid)};
-        r = q(s, "SELECT 1 FROM items WHERE folder_id = $1 AND uid = $2 AND NOT expunged", 2,
-              p2);
+        r = q(s, "SELECT 1 FROM items WHERE folder_id = $1 AND uid = $2 AND NOT expunged", 2, p2);
         if (!r) {
             return tx_end(s, own, EAS_ST_ERROR);
         }
@@ -841,9 +993,8 @@ static int pg_empty(eas_store *s, const eas_folder *f, int subfolders)
     }
     rc = expunge_where(s, f->id, NULL, ms[0]);
     if (rc == 0 && subfolders) {
-        PGresult *r = q(s,
-                        "SELECT id FROM folders WHERE user_id = $1 AND parent_id = $2::bigint", 2,
-                        params);
+        PGresult *r =
+            q(s, "SELECT id FROM folders WHERE user_id = $1 AND parent_id = $2::bigint", 2, params);
         int i;
         if (!r) {
             return tx_end(s, own, EAS_ST_ERROR);
@@ -881,7 +1032,8 @@ static const char *hex(apr_pool_t *p, const unsigned char *d, size_t n)
 static int store_blob(eas_store *s, const char *hash_hex, const char *mime, apr_size_t len,
                       const eas_mime_info *info)
 {
-    const char *values[6] = {hash_hex,   I64(s->pool, len), mime, info->text,
+    const char *values[6] = {hash_hex,   I64(s->pool, len),
+                             mime,       info->text,
                              info->html, I64(s->pool, info->native_type == 2 ? 2 : 1)};
     int lengths[6] = {0, 0, (int)len, 0, 0, 0};
     int formats[6] = {0, 0, 1, 0, 0, 0};
@@ -905,9 +1057,9 @@ static int store_blob(eas_store *s, const char *hash_hex, const char *mime, apr_
     }
     for (i = 0; i < info->attachments->nelts; ++i) {
         const eas_mime_attachment *a = &APR_ARRAY_IDX(info->attachments, i, eas_mime_attachment);
-        const char *ap[7] = {hash_hex,         I64(s->pool, a->index), a->filename,
-                             a->content_type,  a->content_id,          a->is_inline ? "t" : "f",
-                             I64(s->pool, a->size)};
+        const char *ap[7] = {
+            hash_hex,      I64(s->pool, a->index),   a->filename,          a->content_type,
+            a->content_id, a->is_inline ? "t" : "f", I64(s->pool, a->size)};
         r = q(s,
               "INSERT INTO blob_attachments (hash, idx, filename, content_type, content_id, "
               "is_inline, size) VALUES (decode($1, 'hex'), $2, $3, $4, $5, $6, $7)",
@@ -931,8 +1083,8 @@ static int any_real_attachment(const eas_mime_info *info)
     return 0;
 }
 
-int eas_pgstore_store_message(eas_store *s, const char *folder_id, const char *mime,
-                              apr_size_t len, const eas_flags *fl, apr_time_t received, int dedup,
+int eas_pgstore_store_message(eas_store *s, const char *folder_id, const char *mime, apr_size_t len,
+                              const eas_flags *fl, apr_time_t received, int dedup,
                               apr_int64_t *uid_out, int *duplicate)
 {
     unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -1025,7 +1177,7 @@ int eas_pgstore_store_message(eas_store *s, const char *folder_id, const char *m
 }
 
 const eas_store_provider eas_pgstore_provider = {
-    "pgstore",          pg_ensure_defaults, pg_folders,        pg_folder_create, pg_folder_update,
-    pg_folder_delete,   pg_changes,         pg_count_changes,  pg_fetch,         pg_set_flags,
-    pg_move,            pg_expunge,         pg_empty,          pg_append,        pg_mime,
+    "pgstore",        pg_ensure_defaults, pg_folders,       pg_folder_create, pg_folder_update,
+    pg_folder_delete, pg_changes,         pg_count_changes, pg_fetch,         pg_set_flags,
+    pg_move,          pg_expunge,         pg_empty,         pg_append,        pg_mime,
 };

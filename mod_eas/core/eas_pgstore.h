@@ -10,8 +10,8 @@
  * Date header (imports). dedup: the same bytes already delivered to this folder in the last day
  * are not stored again (*duplicate = 1, *uid_out the existing uid) — an MTA retrying after a
  * lost exit status. Runs in the caller's transaction if one is open. EAS_ST_OK or EAS_ST_ERROR. */
-int eas_pgstore_store_message(eas_store *s, const char *folder_id, const char *mime,
-                              apr_size_t len, const eas_flags *fl, apr_time_t received, int dedup,
+int eas_pgstore_store_message(eas_store *s, const char *folder_id, const char *mime, apr_size_t len,
+                              const eas_flags *fl, apr_time_t received, int dedup,
                               apr_int64_t *uid_out, int *duplicate);
 
 #endif

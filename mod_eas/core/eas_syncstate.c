@@ -91,9 +91,9 @@ int eas_sync_reset(PGconn *c, apr_pool_t *p, const char *device_pk, const eas_fo
 const char *eas_sync_next_key(apr_pool_t *p, const char *cur)
 {
     const char *dash = strrchr(cur, '-');
-    long long n = dash ? strtoll(dash + 1, NULL, 10) : 0;
-    return apr_psprintf(p, "%.*s-%lld", dash ? (int)(dash - cur) : 8, dash ? cur : "00000000",
-                        n + 1);
+    apr_int64_t n = dash ? apr_atoi64(dash + 1) : 0;
+    return apr_psprintf(p, "%.*s-%" APR_INT64_T_FMT, dash ? (int)(dash - cur) : 8,
+                        dash ? cur : "00000000", n + 1);
 }
 
 const char *eas_sync_pending_text(apr_pool_t *p, const apr_array_header_t *changes)
@@ -171,8 +171,8 @@ int eas_sync_save(PGconn *c, apr_pool_t *p, const char *device_pk, const char *f
                   const char *key, const char *prev, const char *pending, int filter_type,
                   apr_int64_t seen_modseq, const char **err)
 {
-    const char *params[7] = {device_pk, folder_id,         key, prev, pending, I64(p, filter_type),
-                             I64(p, seen_modseq)};
+    const char *params[7] = {device_pk,           folder_id,          key, prev, pending,
+                             I64(p, filter_type), I64(p, seen_modseq)};
     return run(c, p, err,
                "UPDATE sync_states SET sync_key = $3, prev_key = $4, pending = $5, "
                "filter_type = $6, seen_modseq = $7, updated_at = now() "
@@ -196,9 +196,18 @@ int eas_sync_view_remove(PGconn *c, apr_pool_t *p, const char *device_pk, const 
                          apr_int64_t uid, const char **err)
 {
     const char *params[3] = {device_pk, folder_id, I64(p, uid)};
+    if (run(c, p, err,
+            "DELETE FROM sync_items WHERE device_pk = $1 AND folder_id = $2 AND uid = $3", 3,
+            params) != 0) {
+        return -1;
+    }
+    /* an add still pending (sent, key not yet used) must not put it back into the view */
     return run(c, p, err,
-               "DELETE FROM sync_items WHERE device_pk = $1 AND folder_id = $2 AND uid = $3", 3,
-               params);
+               "UPDATE sync_states SET pending = coalesce((SELECT string_agg(l, E'\\n') || E'\\n' "
+               "FROM unnest(string_to_array(pending, E'\\n')) AS l "
+               "WHERE l <> '' AND split_part(l, ' ', 2) <> $3), '') "
+               "WHERE device_pk = $1 AND folder_id = $2 AND pending <> ''",
+               3, params);
 }
 
 int eas_sync_view_modseq(PGconn *c, apr_pool_t *p, const char *device_pk, const char *folder_id,
@@ -322,8 +331,8 @@ int eas_fsync_apply(PGconn *c, apr_pool_t *p, const char *device_pk, const char 
             const char *params[5] = {device_pk, f[1], f[2], f[3], f[4]};
             if (f[0][0] == 'D') {
                 if (run(c, p, err,
-                        "DELETE FROM folder_sync_items WHERE device_pk = $1 AND folder_id = $2",
-                        2, params) != 0) {
+                        "DELETE FROM folder_sync_items WHERE device_pk = $1 AND folder_id = $2", 2,
+                        params) != 0) {
                     return -1;
                 }
             } else if (run(c, p, err,
