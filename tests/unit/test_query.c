@@ -191,7 +191,9 @@ static void test_commands(void)
     ok(eas_cmd_by_code(5) == NULL, "command table: retired code 5");
     eas_cmd_set_implemented(EAS_CMD_PING);
     eas_cmd_set_implemented(EAS_CMD_SYNC);
-    is_str(eas_cmd_advertised(buf, sizeof(buf)), "Sync,Settings,Ping,Provision",
+    is_str(eas_cmd_advertised(buf, sizeof(buf)),
+           "Sync,GetAttachment,FolderSync,FolderCreate,FolderDelete,FolderUpdate,MoveItems,"
+           "GetItemEstimate,Settings,Ping,ItemOperations,Provision",
            "advertised list in table order");
     is_int(eas_protocol_version_num("16.1"), 161, "version number 16.1");
     is_int(eas_protocol_version_num("1.0"), 0, "version number of an unknown version");
