@@ -136,6 +136,7 @@ CREATE TABLE sync_states (
     uidvalidity bigint NOT NULL,
     filter_type smallint NOT NULL DEFAULT 0,
     seen_modseq bigint NOT NULL DEFAULT -1,        -- folder modseq when nothing was left to send
+    options     text,                              -- last Options sent (they persist, MS-ASCMD)
     updated_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (device_pk, folder_id)
 );

@@ -494,3 +494,16 @@ def test_sync_versions(env, version):
     assert a.text("ApplicationData/Attachments/Attachment/DisplayName") == "a.txt"
     if version == "12.1":
         assert a.find("ApplicationData/ConversationId") is None
+
+
+def test_options_persist_between_requests(env):
+    ph = phone_for(env, "persist@example.org")
+    inbox = ph.folder("Inbox")
+    deliver(env, "persist@example.org", message(subject="long", body="x" * 9000))
+    plain = ('<airsyncbase:BodyPreference><airsyncbase:Type>1</airsyncbase:Type>'
+             '<airsyncbase:TruncationSize>64</airsyncbase:TruncationSize>'
+             '</airsyncbase:BodyPreference>')
+    ph.sync(inbox, options=plain)                 # key 0 carries the Options ...
+    r = ph.sync(inbox)                            # ... later requests do not
+    b = commands_of(r, "Add")[0].find("ApplicationData/Body")
+    assert b.text("Truncated") == "1" and len(b.text("Data")) == 64

@@ -346,7 +346,6 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
         return 0;
     }
     eas_body_opts_init(&o);
-    eas_body_opts_parse(&o, mail_options(req), ctx->version);
     if (gc) {
         o.get_changes = atoi(gc) != 0;
     }
@@ -365,9 +364,18 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
         eas_sync_load(ctx->db, ctx->pool, ctx->dev.device_pk, f->id, &st, &err) != 0) {
         return fail(ctx, err);
     }
+    /* Options persist: a request without them uses the ones sent last for this collection */
+    if (mail_options(req)) {
+        eas_body_opts_parse(&o, mail_options(req), ctx->version);
+    } else if (strcmp(key, "0") != 0) {
+        eas_body_opts_load(&o, st.options);
+    }
     if (strcmp(key, "0") == 0) {
         if (eas_sync_reset(ctx->db, ctx->pool, ctx->dev.device_pk, f, o.filter_type, &new_key,
                            &err) != 0 ||
+            (mail_options(req) &&
+             eas_sync_save_options(ctx->db, ctx->pool, ctx->dev.device_pk, f->id,
+                                   eas_body_opts_save(ctx->pool, &o), &err) != 0) ||
             eas_db_cmd(ctx->db, ctx->pool, &err, "COMMIT") != 0) {
             return fail(ctx, err);
         }
@@ -436,6 +444,9 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
     if (eas_sync_save(ctx->db, ctx->pool, ctx->dev.device_pk, f->id, new_key, prev_key,
                       changes ? eas_sync_pending_text(ctx->pool, changes) : "", o.filter_type, seen,
                       &err) != 0 ||
+        (mail_options(req) &&
+         eas_sync_save_options(ctx->db, ctx->pool, ctx->dev.device_pk, f->id,
+                               eas_body_opts_save(ctx->pool, &o), &err) != 0) ||
         eas_db_cmd(ctx->db, ctx->pool, &err, "COMMIT") != 0) {
         return fail(ctx, err);
     }

@@ -70,6 +70,44 @@ void eas_body_opts_parse(eas_body_opts *o, xmlNodePtr options, int version)
     }
 }
 
+const char *eas_body_opts_save(apr_pool_t *p, const eas_body_opts *o)
+{
+    const char *out = apr_psprintf(p, "v1 %d %d %d %" APR_INT64_T_FMT " %d", o->filter_type,
+                                   o->conflict, o->mime_support, o->mime_trunc, o->nprefs);
+    int i;
+    for (i = 0; i < o->nprefs; ++i) {
+        out = apr_psprintf(p, "%s %d,%" APR_INT64_T_FMT ",%d,%d", out, o->prefs[i].type,
+                           o->prefs[i].trunc, o->prefs[i].all_or_none, o->prefs[i].preview);
+    }
+    return out;
+}
+
+void eas_body_opts_load(eas_body_opts *o, const char *s)
+{
+    eas_body_opts t = *o;
+    long long mt;
+    int n = 0, i;
+    if (!s ||
+        sscanf(s, "v1 %d %d %d %lld %d%n", &t.filter_type, &t.conflict, &t.mime_support, &mt,
+               &t.nprefs, &n) != 5 ||
+        t.nprefs < 0 || t.nprefs > 8) {
+        return;
+    }
+    t.mime_trunc = mt;
+    s += n;
+    for (i = 0; i < t.nprefs; ++i) {
+        long long tr;
+        int used = 0;
+        if (sscanf(s, " %d,%lld,%d,%d%n", &t.prefs[i].type, &tr, &t.prefs[i].all_or_none,
+                   &t.prefs[i].preview, &used) != 4) {
+            return;
+        }
+        t.prefs[i].trunc = tr;
+        s += used;
+    }
+    *o = t;
+}
+
 apr_time_t eas_filter_since(int filter_type, apr_time_t now)
 {
     static const int days[] = {0, 1, 3, 7, 14, 31, 92, 183};
@@ -216,14 +254,15 @@ static void add_body(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const eas_mai
         data = it->text ? it->text : "";
         full = it->text_size;
     }
-    if (pr->trunc >= 0 && full > pr->trunc) {
+    apr_int64_t limit = type == 4 && pr->trunc < 0 ? o->mime_trunc : pr->trunc;
+    if (limit >= 0 && full > limit) {
         truncated = 1;
         if (pr->all_or_none) {
             data = NULL;
         } else if (type == 4) {
-            data = apr_pstrndup(p, data, (apr_size_t)pr->trunc);
+            data = apr_pstrndup(p, data, (apr_size_t)limit);
         } else {
-            data = eas_mime_truncate(p, data, (apr_size_t)pr->trunc, &truncated);
+            data = eas_mime_truncate(p, data, (apr_size_t)limit, &truncated);
             truncated = 1;
         }
     } else if (type != 4 && data && (apr_int64_t)strlen(data) < full) {

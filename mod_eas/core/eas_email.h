@@ -31,6 +31,10 @@ typedef struct eas_body_opts {
 void eas_body_opts_init(eas_body_opts *o);
 void eas_body_opts_parse(eas_body_opts *o, xmlNodePtr options, int version);
 
+/* Options as a compact string for the sync state, and back (unknown text leaves defaults). */
+const char *eas_body_opts_save(apr_pool_t *p, const eas_body_opts *o);
+void eas_body_opts_load(eas_body_opts *o, const char *s);
+
 /* Cut-off for FilterType (0: none). */
 apr_time_t eas_filter_since(int filter_type, apr_time_t now);
 

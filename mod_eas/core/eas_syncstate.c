@@ -27,7 +27,7 @@ int eas_sync_load(PGconn *c, apr_pool_t *p, const char *device_pk, const char *f
     const char *params[2] = {device_pk, folder_id};
     PGresult *r = eas_db_exec(c, p, err,
                               "SELECT sync_key, prev_key, pending, uidvalidity, filter_type, "
-                              "seen_modseq FROM sync_states WHERE device_pk = $1 AND "
+                              "seen_modseq, options FROM sync_states WHERE device_pk = $1 AND "
                               "folder_id = $2 FOR UPDATE",
                               2, params);
     if (!r) {
@@ -43,6 +43,7 @@ int eas_sync_load(PGconn *c, apr_pool_t *p, const char *device_pk, const char *f
         st->uidvalidity = apr_atoi64(PQgetvalue(r, 0, 3));
         st->filter_type = atoi(PQgetvalue(r, 0, 4));
         st->seen_modseq = apr_atoi64(PQgetvalue(r, 0, 5));
+        st->options = PQgetisnull(r, 0, 6) ? NULL : apr_pstrdup(p, PQgetvalue(r, 0, 6));
     }
     PQclear(r);
     return 0;
@@ -178,6 +179,15 @@ int eas_sync_save(PGconn *c, apr_pool_t *p, const char *device_pk, const char *f
                "filter_type = $6, seen_modseq = $7, updated_at = now() "
                "WHERE device_pk = $1 AND folder_id = $2",
                7, params);
+}
+
+int eas_sync_save_options(PGconn *c, apr_pool_t *p, const char *device_pk, const char *folder_id,
+                          const char *options, const char **err)
+{
+    const char *params[3] = {device_pk, folder_id, options};
+    return run(c, p, err,
+               "UPDATE sync_states SET options = $3 WHERE device_pk = $1 AND folder_id = $2", 3,
+               params);
 }
 
 int eas_sync_view_set(PGconn *c, apr_pool_t *p, const char *device_pk, const char *folder_id,

@@ -23,6 +23,7 @@ typedef struct eas_sync_state {
     apr_int64_t uidvalidity;
     int filter_type;
     apr_int64_t seen_modseq; /* folder modseq at which the diff was empty, -1 unknown */
+    const char *options;     /* serialised eas_body_opts last sent, or NULL */
 } eas_sync_state;
 
 /* How a presented key relates to the state. */
@@ -57,6 +58,10 @@ const char *eas_sync_pending_text(apr_pool_t *p, const apr_array_header_t *chang
 int eas_sync_save(PGconn *c, apr_pool_t *p, const char *device_pk, const char *folder_id,
                   const char *key, const char *prev, const char *pending, int filter_type,
                   apr_int64_t seen_modseq, const char **err);
+
+/* Remembers the collection's Options (clients send them once; they persist). */
+int eas_sync_save_options(PGconn *c, apr_pool_t *p, const char *device_pk, const char *folder_id,
+                          const char *options, const char **err);
 
 /* The device holds uid at modseq now (its own change, a move it made); no-op when the device has
  * no state for the folder. */

@@ -82,6 +82,18 @@ static void test_body_opts(void)
     is_int(o.nprefs, 2, "unknown body type ignored");
     is_int(o.prefs[0].trunc, 200, "TruncationSize");
     is_int(o.prefs[0].preview, 255, "Preview capped at 255");
+    {
+        eas_body_opts back;
+        eas_body_opts_init(&back);
+        eas_body_opts_load(&back, eas_body_opts_save(pool, &o));
+        ok(back.filter_type == 4 && back.mime_support == 2 && back.nprefs == 2 &&
+               back.prefs[0].type == 2 && back.prefs[0].trunc == 200 && back.prefs[1].type == 4 &&
+               back.prefs[1].trunc == -1,
+           "options survive save/load");
+        eas_body_opts_init(&back);
+        eas_body_opts_load(&back, "v9 garbage");
+        ok(back.nprefs == 0 && back.filter_type == 0, "unknown saved options: defaults");
+    }
     eas_body_fetch_spec(&o, &spec);
     ok(spec.mime_max == -1, "MIME wanted whole");
     ok(spec.text_max == -1 && spec.html_max == -1, "untruncated MIME pref widens text/html");
