@@ -13,13 +13,14 @@ What it does, in order:
      bodies truncated at 5120) until no MoreAvailable; every ServerId must arrive exactly once;
   4. measures the round trips (requests are WBXML-encoded before and decoded after each timed
      request), and the CPU time of every httpd and PostgreSQL process of the stack (/proc);
-  5. delivers BENCH_NEW more messages with eas-deliver and times the incremental Sync;
+  5. delivers BENCH_NEW more messages with eas-deliver and times the incremental Sync (BENCH_REPEAT
+     times; the table shows the repetition with the median time), then a few no-change Syncs;
   6. prints a table and writes JSON (BENCH_JSON, default build/bench-sync.json).
 
 It never asserts on timing. It exits 1 when the sync itself is wrong (HTTP error, Status other than
 1, duplicate or missing items), after printing the request, the response and the error log lines.
 
-Environment: BENCH_MESSAGES (10000), BENCH_NEW (100), BENCH_SEED (20240601), BENCH_WINDOW (100),
+Environment: BENCH_MESSAGES (10000), BENCH_NEW (100), BENCH_REPEAT (3), BENCH_SEED (20240601), BENCH_WINDOW (100),
 BENCH_JSON, BENCH_ANALYZE (1: VACUUM ANALYZE after the import, as autovacuum would shortly),
 EAS_TEST_KEEP=1 keeps the stack directory (and the mbox) for inspection.
 """
@@ -48,6 +49,7 @@ from pyeas.mail import Phone  # noqa: E402
 
 N_MESSAGES = int(os.environ.get("BENCH_MESSAGES", "10000"))
 N_NEW = int(os.environ.get("BENCH_NEW", "100"))
+REPEAT = max(1, int(os.environ.get("BENCH_REPEAT", "3")))
 SEED = int(os.environ.get("BENCH_SEED", "20240601"))
 WINDOW = int(os.environ.get("BENCH_WINDOW", "100"))
 ANALYZE = os.environ.get("BENCH_ANALYZE", "1") != "0"
@@ -267,14 +269,29 @@ def generate(path, n, anchor, seed):
 # CPU of the stack's processes
 # ----------------------------------------------------------------------------------------------
 def _stat(pid):
-    """(ppid, utime+stime, cutime+cstime) in clock ticks, or None when the process is gone."""
+    """(ppid, utime+stime, cutime+cstime) in seconds, or None when the process is gone. The
+    kernel keeps these exact but prints them in clock ticks (1/CLK_TCK s)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             s = f.read()
     except OSError:
         return None
     rest = s[s.rindex(")") + 2:].split()     # rest[0] is field 3 (state)
-    return int(rest[1]), int(rest[11]) + int(rest[12]), int(rest[13]) + int(rest[14])
+    return (int(rest[1]), (int(rest[11]) + int(rest[12])) / CLK_TCK,
+            (int(rest[13]) + int(rest[14])) / CLK_TCK)
+
+
+def _runtime(pid):
+    """CPU time of all live threads of pid in seconds with ns resolution (schedstat's
+    sum_exec_runtime), or None when unavailable."""
+    total = 0
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return total / 1e9
 
 
 def _cmdline(pid):
@@ -291,11 +308,13 @@ def postmaster_pid(stack):
 
 
 def cpu_snapshot(stack):
-    """CPU ticks of the httpd tree and of the PostgreSQL tree (parent, live children and the
-    children already reaped by the parent), postgres split into client backends and the rest."""
+    """CPU seconds of the httpd tree (parent from its pid file) and of the PostgreSQL tree (the
+    postmaster from postmaster.pid): parent + live children (schedstat, ns resolution; /proc stat
+    in clock ticks as a fallback) + the children the parent already reaped (cutime+cstime).
+    PostgreSQL is split into client backends and everything else (checkpointer, autovacuum, ...)."""
     roots = {"httpd": stack.httpd_pid(), "postgres": postmaster_pid(stack)}
-    out = {"httpd": 0, "postgres": 0, "pg_backends": 0, "pg_other": 0, "httpd_procs": 0,
-           "pg_procs": 0}
+    out = {"httpd": 0.0, "postgres": 0.0, "pg_backends": 0.0, "pg_other": 0.0,
+           "httpd_procs": 0, "pg_procs": 0}
     stats = {}
     for d in os.listdir("/proc"):
         if d.isdigit():
@@ -305,29 +324,35 @@ def cpu_snapshot(stack):
     for name, root in roots.items():
         if root not in stats:
             continue
-        _, own, reaped = stats[root]
-        total = own + reaped
-        for pid, (ppid, t, _) in stats.items():
-            if ppid == root:
-                total += t
-                if name == "postgres":
-                    # backends: "postgres: eas eas 127.0.0.1(port) idle"
-                    if re.match(r"postgres: \S+ \S+ (127\.0\.0\.1|\[local\])", _cmdline(pid)):
-                        out["pg_backends"] += t
-                    else:
-                        out["pg_other"] += t
-                    out["pg_procs"] += 1
-                else:
-                    out["httpd_procs"] += 1
+
+        def cpu(pid):
+            rt = _runtime(pid)
+            return stats[pid][1] if rt is None else rt
+        reaped = stats[root][2]
+        total = cpu(root) + reaped
         if name == "postgres":
-            out["pg_other"] += own + reaped
+            out["pg_other"] += total
+        for pid, (ppid, _, _) in stats.items():
+            if ppid != root:
+                continue
+            t = cpu(pid)
+            total += t
+            if name == "postgres":
+                # backends: "postgres: eas eas 127.0.0.1(port) idle"
+                if re.match(r"postgres: \S+ \S+ (127\.0\.0\.1|\[local\])", _cmdline(pid)):
+                    out["pg_backends"] += t
+                else:
+                    out["pg_other"] += t
+                out["pg_procs"] += 1
+            else:
+                out["httpd_procs"] += 1
         out[name] = total
     out["t"] = time.perf_counter()
     return out
 
 
 def cpu_delta(a, b):
-    d = {k: (b[k] - a[k]) / CLK_TCK for k in ("httpd", "postgres", "pg_backends", "pg_other")}
+    d = {k: b[k] - a[k] for k in ("httpd", "postgres", "pg_backends", "pg_other")}
     d["wall"] = b["t"] - a["t"]
     d["httpd_procs"], d["pg_procs"] = b["httpd_procs"], b["pg_procs"]
     return d
@@ -502,7 +527,7 @@ def phase_summary(n_items, rounds, cpu, http_s=None):
                                     total=srv * 1e3 / n_items if n_items else None),
                server_items_per_cpu_s=n_items / srv if srv else None,
                server_items_per_s_2cores=2 * n_items / srv if srv else None,
-               server_cpu_utilisation=srv / cpu["wall"] if cpu["wall"] else None,
+               server_cpu_per_request_wall=srv / wall if wall else None,
                measured_span_s=cpu["wall"],
                processes=dict(httpd=cpu["httpd_procs"], postgres=cpu["pg_procs"]))
     if http_s is not None:
@@ -524,7 +549,7 @@ def report_failure(e, env, watch):
 def main():
     t_start = time.perf_counter()
     anchor = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-    res = dict(params=dict(messages=N_MESSAGES, new=N_NEW, seed=SEED, window=WINDOW,
+    res = dict(params=dict(messages=N_MESSAGES, new=N_NEW, repeat=REPEAT, seed=SEED, window=WINDOW,
                            truncation=5120, version=VERSION, analyze=ANALYZE,
                            date_anchor=anchor.isoformat(), clk_tck=CLK_TCK,
                            cpus=os.cpu_count()),
@@ -609,6 +634,9 @@ def main():
             distinct_server_ids=len(seen), adds=sum(r["adds"] for r in rounds),
             other_commands=sum(r["other"] for r in rounds),
             key0_rtt_ms=rounds[0]["rtt"] * 1e3,
+            first10_rounds_mean_ms=statistics.mean(r["rtt"] for r in rounds[1:11]) * 1e3,
+            last10_rounds_mean_ms=statistics.mean(r["rtt"] for r in rounds[-10:]) * 1e3,
+            round_ms=[round(r["rtt"] * 1e3, 2) for r in rounds],
             client_overhead_s=client_s, connects=client.connects,
             server_closed_connection=client.server_closes,
             access_log=dict(requests=n_log, statuses=dict(statuses)))
@@ -624,43 +652,58 @@ def main():
                                  distinct=len(seen), adds=res["initial"]["adds"],
                                  expected=N_MESSAGES))
 
-        # --- incremental -------------------------------------------------------------------
-        new_subjects = []
+        # --- incremental: BENCH_REPEAT x (deliver BENCH_NEW, sync them) ---------------------
         deliver_bin = os.path.join(TOP, "build", "bin", "eas-deliver")
-        now = datetime.now(timezone.utc)
-        t = time.perf_counter()
-        for i in range(N_NEW):
-            msg, subj = gen.message(now - timedelta(seconds=N_NEW - i), f"Bench User <{USER}>")
-            new_subjects.append(subj)
-            d = subprocess.run([deliver_bin, "--db", st.conninfo, "--user", USER],
-                               input=msg.as_bytes(), capture_output=True)
-            if d.returncode != 0:
-                raise SyncError(dict(label="deliver", i=i, rc=d.returncode,
-                                     stderr=d.stderr.decode()))
-        del_s = time.perf_counter() - t
-        res["deliver"] = dict(messages=N_NEW, seconds=del_s, msgs_per_s=N_NEW / del_s,
+        reps, del_s_total, ok = [], 0.0, subj_ok
+        for rep in range(REPEAT):
+            new_subjects = []
+            now = datetime.now(timezone.utc)
+            t = time.perf_counter()
+            for i in range(N_NEW):
+                msg, subj = gen.message(now - timedelta(seconds=N_NEW - i), f"Bench User <{USER}>")
+                new_subjects.append(subj)
+                d = subprocess.run([deliver_bin, "--db", st.conninfo, "--user", USER],
+                                   input=msg.as_bytes(), capture_output=True)
+                if d.returncode != 0:
+                    raise SyncError(dict(label="deliver", i=i, rc=d.returncode,
+                                         stderr=d.stderr.decode()))
+            del_s_total += time.perf_counter() - t
+            client.reconnect()               # keep-alive expired while delivering: fresh, untimed
+            time.sleep(0.5)
+            apos = fsize(alog)
+            before = len(seen)
+            cpu0 = cpu_snapshot(st)
+            key, irounds, client_s, inc_subjects = run_sync(client, inbox, key, seen, N_NEW, env,
+                                                            f"incremental {rep + 1}", OPTIONS)
+            cpu1 = cpu_snapshot(st)
+            n_log, us_log, statuses = access_log_times(alog, apos)
+            got_new = len(seen) - before
+            one = phase_summary(N_NEW, irounds, cpu_delta(cpu0, cpu1), us_log / 1e6)
+            one.update(new_server_ids=got_new, adds=sum(r["adds"] for r in irounds),
+                       round_ms=[r["rtt"] * 1e3 for r in irounds],
+                       adds_per_round=[r["adds"] for r in irounds],
+                       subjects_match=(collections.Counter(inc_subjects) ==
+                                       collections.Counter(new_subjects)),
+                       access_log=dict(requests=n_log, statuses=dict(statuses)))
+            reps.append(one)
+            ok = ok and one["subjects_match"]
+            if got_new != N_NEW:
+                raise SyncError(dict(label=f"incremental {rep + 1}", error="item count",
+                                     new=got_new, adds=one["adds"], expected=N_NEW))
+        res["deliver"] = dict(messages=N_NEW * REPEAT, seconds=del_s_total,
+                              msgs_per_s=N_NEW * REPEAT / del_s_total,
                               note="one eas-deliver process per message")
-        client.reconnect()                   # keep-alive expired while delivering: fresh, untimed
-        time.sleep(0.5)
-        apos = fsize(alog)
-        before = len(seen)
-        cpu0 = cpu_snapshot(st)
-        key, irounds, client_s, inc_subjects = run_sync(client, inbox, key, seen, N_NEW, env,
-                                                        "incremental", OPTIONS)
-        cpu1 = cpu_snapshot(st)
-        n_log, us_log, statuses = access_log_times(alog, apos)
-        got_new = len(seen) - before
-        res["incremental"] = phase_summary(N_NEW, irounds, cpu_delta(cpu0, cpu1), us_log / 1e6)
-        res["incremental"].update(
-            new_server_ids=got_new, adds=sum(r["adds"] for r in irounds),
-            round_ms=[r["rtt"] * 1e3 for r in irounds],
-            adds_per_round=[r["adds"] for r in irounds],
-            subjects_match=collections.Counter(inc_subjects) == collections.Counter(new_subjects),
-            access_log=dict(requests=n_log, statuses=dict(statuses)))
-        if got_new != N_NEW:
-            raise SyncError(dict(label="incremental", error="item count", new=got_new,
-                                 adds=res["incremental"]["adds"], expected=N_NEW))
-        ok = subj_ok and res["incremental"]["subjects_match"]
+        # the repetition with the median request wall time stands for all in the table
+        med = sorted(reps, key=lambda x: x["request_wall_s"])[len(reps) // 2]
+        res["incremental"] = dict(med, repetitions=reps,
+                                  wall_ms_all=[x["request_wall_s"] * 1e3 for x in reps])
+
+        # --- no-change Sync (what an idle phone costs) ------------------------------------
+        nochange = []
+        for _ in range(5):
+            key, nr, _, _ = run_sync(client, inbox, key, seen, 0, env, "no-change", OPTIONS)
+            nochange += [r["rtt"] * 1e3 for r in nr]
+        res["no_change_sync_ms"] = dict(median=statistics.median(nochange), all=nochange)
 
         # --- the log -----------------------------------------------------------------------
         lines = watch.new_lines()
@@ -737,8 +780,13 @@ def print_table(res):
         inc["server_items_per_cpu_s"])
     row("  capacity on 2 cores (items/s)", "{:.0f}", ini["server_items_per_s_2cores"],
         inc["server_items_per_s_2cores"])
-    row("server CPU / measured wall", "{:.0%}", ini["server_cpu_utilisation"],
-        inc["server_cpu_utilisation"])
+    row("server CPU / request wall time", "{:.0%}", ini["server_cpu_per_request_wall"],
+        inc["server_cpu_per_request_wall"])
+    print(f"incremental request wall (ms) over {len(inc['wall_ms_all'])} repetitions: "
+          + ", ".join(f"{x:.1f}" for x in inc["wall_ms_all"])
+          + f"; no-change Sync round trip median {res['no_change_sync_ms']['median']:.1f} ms")
+    print(f"initial: Sync key 0 {ini['key0_rtt_ms']:.1f} ms; rounds 1-10 mean "
+          f"{ini['first10_rounds_mean_ms']:.1f} ms, last 10 mean {ini['last10_rounds_mean_ms']:.1f} ms")
     print(f"client overhead outside timing (encode+decode+parse): {ini['client_overhead_s']:.2f} s;"
           f" connections {ini['connects']}, closed by server {ini['server_closed_connection']}")
     print(f"correctness: {ini['distinct_server_ids']} distinct ServerIds, no duplicates; "
@@ -747,8 +795,7 @@ def print_table(res):
     el = res.get("error_log", {})
     print(f"error_log: {el.get('error_or_warn')} error/warn lines among {el.get('new_lines')} new "
           f"({el.get('bytes', 0) / 1e6:.1f} MB)")
-    print(f"CPU resolution: 1/{res['params']['clk_tck']} s per process — the incremental CPU "
-          f"figures are coarse. Whole run: {res['total_run_s']:.0f} s")
+    print(f"whole run: {res['total_run_s']:.0f} s")
 
 
 if __name__ == "__main__":

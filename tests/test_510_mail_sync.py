@@ -507,3 +507,35 @@ def test_options_persist_between_requests(env):
     r = ph.sync(inbox)                            # ... later requests do not
     b = commands_of(r, "Add")[0].find("ApplicationData/Body")
     assert b.text("Truncated") == "1" and len(b.text("Data")) == 64
+
+
+def test_drafts_add_16_is_idempotent(env):
+    ph = phone_for(env, "drafts@example.org", "16.1")
+    drafts = ph.folder("Drafts")
+    ph.sync(drafts)
+    add = ('<Add><ClientId>c-1</ClientId><ApplicationData><email:To>bob@example.org</email:To>'
+           '<email:Subject>Entwurf ü</email:Subject><airsyncbase:Body><airsyncbase:Type>1'
+           '</airsyncbase:Type><airsyncbase:Data>draft text</airsyncbase:Data>'
+           '</airsyncbase:Body></ApplicationData></Add>')
+    k = ph.keys[drafts]
+    r1 = ph.sync(drafts, key=k, commands=add, update=False)
+    assert r1.text("Collections/Collection/Responses/Add/Status") == "1"
+    sid = r1.text("Collections/Collection/Responses/Add/ServerId")
+    r2 = ph.sync(drafts, key=k, commands=add, update=False)      # retried: same item
+    assert r2.text("Collections/Collection/Responses/Add/ServerId") == sid
+    assert env.psql(f"SELECT count(*) FROM items WHERE folder_id = {drafts} AND NOT expunged") \
+        == "1"
+    assert not commands_of(r2, "Add")                          # not echoed to its creator
+    other = Phone(env, "16.1", user="drafts@example.org", password="pw-drafts@example.org")
+    other.foldersync()
+    got = other.sync_all(drafts, options=PLAIN5K)
+    a = got[sid]
+    assert a.text("ApplicationData/Subject") == "Entwurf ü"
+    assert a.text("ApplicationData/To") == "bob@example.org"
+    assert a.text("ApplicationData/Body/Data").strip() == "draft text"
+    # 14.1 cannot add mail items: Status 6
+    old = Phone(env, "14.1", user="drafts@example.org", password="pw-drafts@example.org")
+    old.foldersync()
+    old.sync(drafts)
+    r = old.sync(drafts, commands=add.replace("c-1", "c-2"))
+    assert r.text("Collections/Collection/Responses/Add/Status") == "6"

@@ -12,6 +12,7 @@
 #include <apr_strings.h>
 
 #include "eas_cmd.h"
+#include "eas_compose.h"
 #include "eas_db.h"
 #include "eas_email.h"
 #include "eas_store.h"
@@ -208,6 +209,116 @@ static int client_fetch(sync_req *sr, const eas_folder *f, xmlNodePtr cmd, const
     return 0;
 }
 
+static void add_response(xmlNodePtr *responses, xmlNodePtr coll, const char *cid, const char *sid,
+                         int status)
+{
+    xmlNodePtr n;
+    if (!*responses) {
+        *responses = eas_xml_add(coll, NULL, "Responses", NULL);
+    }
+    n = eas_xml_add(*responses, NULL, "Add", NULL);
+    eas_xml_add(n, NULL, "ClientId", cid ? cid : "");
+    if (sid) {
+        eas_xml_add(n, NULL, "ServerId", sid);
+    }
+    eas_xml_add_int(n, NULL, "Status", status);
+}
+
+/* A new draft (16.0+: the only mail items a device may create through Sync). The ClientId map
+ * makes a retried Add answer with the item the first attempt created. */
+static int client_add(sync_req *sr, const eas_folder *f, xmlNodePtr cmd, xmlNodePtr coll,
+                      xmlNodePtr *responses)
+{
+    eas_cmd_ctx *ctx = sr->ctx;
+    const char *cid = eas_xml_child_text(cmd, NS, "ClientId"), *err = NULL, *raw;
+    xmlNodePtr app = eas_xml_child(cmd, NS, "ApplicationData"), body;
+    const char *params[4];
+    eas_compose_fields cf;
+    eas_flags fl;
+    eas_mail_item *it = NULL;
+    eas_fetch_spec spec;
+    apr_int64_t uid = 0;
+    apr_size_t len;
+    PGresult *r;
+
+    if (!cid || !*cid || strlen(cid) > 64 || !app) {
+        add_response(responses, coll, cid, NULL, SY_PROTOCOL_ERROR);
+        return 0;
+    }
+    if (ctx->version < 160 || !f->special || strcmp(f->special, "drafts") != 0) {
+        add_response(responses, coll, cid, NULL, SY_BAD_ITEM);
+        return 0;
+    }
+    params[0] = ctx->dev.device_pk;
+    params[1] = f->id;
+    params[2] = cid;
+    r = eas_db_exec(ctx->db, ctx->pool, &err,
+                    "SELECT uid FROM sync_client_ids WHERE device_pk = $1 AND folder_id = $2 "
+                    "AND client_id = $3",
+                    3, params);
+    if (!r) {
+        ctx->error = err;
+        return -1;
+    }
+    if (PQntuples(r) == 1) {
+        uid = apr_atoi64(PQgetvalue(r, 0, 0));
+        PQclear(r);
+        add_response(responses, coll, cid, server_id(sr, f, uid), SY_OK);
+        return 0;
+    }
+    PQclear(r);
+
+    memset(&cf, 0, sizeof(cf));
+    cf.from = strchr(ctx->user, '@') ? ctx->user : NULL;
+    cf.to = eas_xml_child_text(app, "Email:", "To");
+    cf.cc = eas_xml_child_text(app, "Email:", "Cc");
+    cf.bcc = eas_xml_child_text(app, "Email2:", "Bcc");
+    cf.subject = eas_xml_child_text(app, "Email:", "Subject");
+    cf.importance = eas_xml_child_text(app, "Email:", "Importance")
+                        ? atoi(eas_xml_child_text(app, "Email:", "Importance"))
+                        : 1;
+    body = eas_xml_child(app, "AirSyncBase:", "Body");
+    if (body) {
+        const char *type = eas_xml_child_text(body, "AirSyncBase:", "Type");
+        const char *data = eas_xml_child_text(body, "AirSyncBase:", "Data");
+        if (type && atoi(type) == 2) {
+            cf.html = data ? data : "";
+        } else {
+            cf.text = data ? data : "";
+        }
+    }
+    raw = eas_compose_message(ctx->pool, &cf, &len);
+    memset(&fl, 0, sizeof(fl));
+    fl.seen = 1;
+    if (sr->s->provider->append(sr->s, f, raw, len, &fl, &uid) != 0) {
+        ctx->error = sr->s->error;
+        return -1;
+    }
+    memset(&spec, 0, sizeof(spec));
+    if (sr->s->provider->fetch(sr->s, f, &uid, 1, &spec, &it) != 0 || !it) {
+        ctx->error = sr->s->error ? sr->s->error : "draft vanished";
+        return -1;
+    }
+    params[3] = apr_psprintf(ctx->pool, "%" APR_INT64_T_FMT, uid);
+    r = eas_db_exec(ctx->db, ctx->pool, &err,
+                    "INSERT INTO sync_client_ids (device_pk, folder_id, client_id, uid) "
+                    "VALUES ($1, $2, $3, $4)",
+                    4, params);
+    if (!r) {
+        ctx->error = err;
+        return -1;
+    }
+    PQclear(r);
+    /* the device has it already: the view holds it so it is not sent back as an Add */
+    if (eas_sync_view_set(ctx->db, ctx->pool, ctx->dev.device_pk, f->id, uid, it->modseq, &err) !=
+        0) {
+        ctx->error = err;
+        return -1;
+    }
+    add_response(responses, coll, cid, server_id(sr, f, uid), SY_OK);
+    return 0;
+}
+
 static int client_commands(sync_req *sr, const eas_folder *f, xmlNodePtr cmds,
                            const eas_body_opts *o, xmlNodePtr coll)
 {
@@ -224,15 +335,7 @@ static int client_commands(sync_req *sr, const eas_folder *f, xmlNodePtr cmds,
         } else if (eas_xml_is(c, NS, "Fetch")) {
             rc = client_fetch(sr, f, c, o, coll, &responses);
         } else if (eas_xml_is(c, NS, "Add")) {
-            /* mail items are created by delivery, SendMail and (16.x Drafts) */
-            xmlNodePtr n;
-            const char *cid = eas_xml_child_text(c, NS, "ClientId");
-            if (!responses) {
-                responses = eas_xml_add(coll, NULL, "Responses", NULL);
-            }
-            n = eas_xml_add(responses, NULL, "Add", NULL);
-            eas_xml_add(n, NULL, "ClientId", cid ? cid : "");
-            eas_xml_add_int(n, NULL, "Status", SY_BAD_ITEM);
+            rc = client_add(sr, f, c, coll, &responses);
         }
         if (rc != 0) {
             return -1;

@@ -6,11 +6,16 @@
  * attachment numbering cannot drift), the results are copied into the APR pool and every GLib
  * object is released before returning.
  *
- * Charsets are converted with iconv through GMime's descriptor cache (a descriptor is used by one
- * call at a time; the cache is locked): unknown or
- * unusable labels fall back to windows-1252, unlabelled 8-bit text is taken as UTF-8 when it is
- * valid UTF-8, else windows-1252; whatever comes out is validated again (invalid bytes -> U+FFFD,
- * NUL bytes dropped), so every string handed out is valid UTF-8.
+ * Charsets are converted with iconv through GMime's descriptor cache (locked; a descriptor serves
+ * one call at a time, and cached descriptors keep the gconv modules loaded). Unknown or unusable
+ * labels fall back to windows-1252, ISO-8859-1 labels mean windows-1252 (as in WHATWG), unlabelled
+ * or US-ASCII 8-bit text is taken as UTF-8 when it is valid UTF-8, else as windows-1252; whatever
+ * comes out is validated again (invalid bytes -> U+FFFD, NUL bytes dropped), so every string handed
+ * out is valid UTF-8.
+ *
+ * Thread safety: after g_mime_init() (pthread_once) nothing here touches shared mutable state
+ * except GMime's internally locked charset/iconv caches; each call has its own parser, options
+ * (the warning callback's user data is the call's own mime_doc) and streams.
  */
 #include <errno.h>
 #include <iconv.h>
