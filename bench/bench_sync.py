@@ -33,6 +33,7 @@ import os
 import random
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -486,6 +487,23 @@ def run_sync(client, fid, key, seen, expect, env, label, options):
 
 
 # ----------------------------------------------------------------------------------------------
+def snapshot_tools(dest):
+    """Copy the command-line tools out of build/bin: another build may replace them while the
+    benchmark runs (the modules are already copied into the stack's ServerRoot by Env.start)."""
+    os.makedirs(dest, exist_ok=True)
+    for name in ("easctl", "eas-deliver", "eas-wbxml"):
+        for attempt in range(50):
+            try:
+                shutil.copy2(os.path.join(TOP, "build", "bin", name), os.path.join(dest, name))
+                break
+            except OSError:
+                if attempt == 49:
+                    raise
+                time.sleep(0.2)
+    wbxml.BIN = os.path.join(dest, "eas-wbxml")
+    return dest
+
+
 def access_log_times(path, pos):
     """(count, total µs, statuses) of the POST Sync lines written after pos (%D is the last field)."""
     n, us, statuses = 0, 0, collections.Counter()
@@ -562,6 +580,7 @@ def main():
         env.start()
         res["stack_start_s"] = time.perf_counter() - t
         st = env.stack
+        bindir = snapshot_tools(os.path.join(env.tmp, "bin"))
         watch = LogWatch(env.error_log)
         print(f"stack: {st.url}  pg port {st.pg_port}  dir {env.tmp}", flush=True)
 
@@ -584,7 +603,7 @@ def main():
         cpu0 = cpu_snapshot(st)
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
-        r = subprocess.run([os.path.join(TOP, "build", "bin", "easctl"), "--db", st.conninfo,
+        r = subprocess.run([os.path.join(bindir, "easctl"), "--db", st.conninfo,
                             "mail", "import", "--user", USER, "--create-user", "--folder", "inbox",
                             mbox], capture_output=True, text=True)
         imp_s = time.perf_counter() - t
@@ -653,7 +672,7 @@ def main():
                                  expected=N_MESSAGES))
 
         # --- incremental: BENCH_REPEAT x (deliver BENCH_NEW, sync them) ---------------------
-        deliver_bin = os.path.join(TOP, "build", "bin", "eas-deliver")
+        deliver_bin = os.path.join(bindir, "eas-deliver")
         reps, del_s_total, ok = [], 0.0, subj_ok
         for rep in range(REPEAT):
             new_subjects = []

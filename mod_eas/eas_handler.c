@@ -261,6 +261,63 @@ static int send_doc(eas_req *er, xmlDocPtr doc)
     return OK;
 }
 
+static void put_le32(unsigned char *p, apr_uint32_t v)
+{
+    p[0] = (unsigned char)(v & 0xff);
+    p[1] = (unsigned char)((v >> 8) & 0xff);
+    p[2] = (unsigned char)((v >> 16) & 0xff);
+    p[3] = (unsigned char)((v >> 24) & 0xff);
+}
+
+/* MS-ASCMD 2.2.2.10.1 multipart body: part count, (offset, length) per part, then the parts;
+ * part 0 is the WBXML response, the others are what its Part elements point at. */
+static int send_multipart(eas_req *er, xmlDocPtr doc, apr_array_header_t *parts)
+{
+    request_rec *r = er->r;
+    unsigned char *wbxml = NULL, *head;
+    size_t wlen = 0, total, hlen;
+    apr_uint32_t off;
+    char err[256];
+    int i, n = parts->nelts + 1;
+
+    if (eas_wbxml_encode(doc, &wbxml, &wlen, err, sizeof(err)) != EAS_WBXML_OK) {
+        REQ_LOG(er, APLOG_ERR, 0, "EAS00041",
+                apr_pstrcat(r->pool, "cannot encode the response: ", err, NULL));
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_pool_cleanup_register(r->pool, wbxml, free_buf, apr_pool_cleanup_null);
+    hlen = 4 + 8 * (size_t)n;
+    total = hlen + wlen;
+    for (i = 0; i < parts->nelts; ++i) {
+        total += APR_ARRAY_IDX(parts, i, eas_part).len;
+    }
+    if (total > 0x7fffffffU) {
+        REQ_LOG(er, APLOG_ERR, 0, "EAS00041", "multipart response larger than 2 GiB");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    head = apr_palloc(r->pool, hlen);
+    put_le32(head, (apr_uint32_t)n);
+    off = (apr_uint32_t)hlen;
+    put_le32(head + 4, off);
+    put_le32(head + 8, (apr_uint32_t)wlen);
+    off += (apr_uint32_t)wlen;
+    for (i = 0; i < parts->nelts; ++i) {
+        apr_uint32_t plen = (apr_uint32_t)APR_ARRAY_IDX(parts, i, eas_part).len;
+        put_le32(head + 12 + 8 * i, off);
+        put_le32(head + 16 + 8 * i, plen);
+        off += plen;
+    }
+    ap_set_content_type(r, "application/vnd.ms-sync.multipart");
+    ap_set_content_length(r, (apr_off_t)total);
+    ap_rwrite(head, (int)hlen, r);
+    ap_rwrite(wbxml, (int)wlen, r);
+    for (i = 0; i < parts->nelts; ++i) {
+        const eas_part *pt = &APR_ARRAY_IDX(parts, i, eas_part);
+        ap_rwrite(pt->data, (int)pt->len, r);
+    }
+    return OK;
+}
+
 /* 449 is not an HTTP status httpd knows (it would turn it into 500): send it ourselves with
  * an explicit status line, as Exchange does. */
 static int send_449(request_rec *r)
@@ -342,6 +399,9 @@ static int dispatch(eas_req *er)
                 apr_psprintf(r->pool, "HTTP %d: %s", ctx->http_status,
                              ctx->note ? ctx->note : "refused"));
         return ctx->http_status;
+    }
+    if (ctx->resp && ctx->parts) {
+        return send_multipart(er, ctx->resp, ctx->parts);
     }
     if (ctx->resp) {
         return send_doc(er, ctx->resp);

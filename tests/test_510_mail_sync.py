@@ -539,3 +539,38 @@ def test_drafts_add_16_is_idempotent(env):
     old.sync(drafts)
     r = old.sync(drafts, commands=add.replace("c-1", "c-2"))
     assert r.text("Collections/Collection/Responses/Add/Status") == "6"
+
+
+def test_itemoperations_multipart(env):
+    import struct
+    from pyeas import wbxml
+    ph = phone_for(env, "multipart@example.org")
+    inbox = ph.folder("Inbox")
+    blob = os.urandom(50000)
+    deliver(env, "multipart@example.org", message(subject="mp", attachments=[
+        ("data.bin", "application/octet-stream", blob)]))
+    a = list(ph.sync_all(inbox).values())[0]
+    ref = a.text("ApplicationData/Attachments/Attachment/FileReference")
+    xml = (f'{XML}<ItemOperations xmlns="ItemOperations:" xmlns:airsyncbase="AirSyncBase:">'
+           f'<Fetch><Store>Mailbox</Store><airsyncbase:FileReference>{ref}'
+           '</airsyncbase:FileReference></Fetch></ItemOperations>')
+    r = env.eas("ItemOperations", device_id=ph.dev, body=wbxml.encode(xml),
+                headers={"X-MS-PolicyKey": ph.key, "MS-ASAcceptMultiPart": "T"},
+                user="multipart@example.org", password="pw-multipart@example.org")
+    assert r.status == 200
+    assert r.header("Content-Type") == "application/vnd.ms-sync.multipart"
+    n = struct.unpack_from("<i", r.body, 0)[0]
+    assert n == 2
+    parts = [struct.unpack_from("<ii", r.body, 4 + 8 * i) for i in range(n)]
+    assert parts[0][0] == 4 + 8 * n
+    assert parts[1][0] == parts[0][0] + parts[0][1]
+    assert parts[1][0] + parts[1][1] == len(r.body)
+    doc_bytes = r.body[parts[0][0]:parts[0][0] + parts[0][1]]
+    text = wbxml.decode(doc_bytes)
+    wbxml.oracle_check(doc_bytes, text)
+    wbxml.validate(text)
+    doc = wbxml.Doc(text)
+    assert doc.text("Response/Fetch/Status") == "1"
+    assert doc.text("Response/Fetch/Properties/Part") == "1"
+    assert doc.find("Response/Fetch/Properties/Data") is None
+    assert r.body[parts[1][0]:] == blob

@@ -4,6 +4,7 @@
 #define EAS_CMD_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include <libpq-fe.h>
 #include <libxml/tree.h>
 
@@ -28,12 +29,22 @@ typedef struct eas_cmd_ctx {
     const char *raw; /* or a raw body (GetAttachment), with its length and type */
     apr_size_t raw_len;
     const char *raw_type;
-    int http_status;   /* 0 = 200 */
-    const char *note;  /* a phrase for the request log line */
-    const char *error; /* set with a -1 return: internal failure, logged, HTTP 500 */
+    apr_array_header_t *parts; /* multipart ItemOperations: eas_part, part 0 is the WBXML */
+    int http_status;           /* 0 = 200 */
+    const char *note;          /* a phrase for the request log line */
+    const char *error;         /* set with a -1 return: internal failure, logged, HTTP 500 */
 } eas_cmd_ctx;
 
 typedef int eas_cmd_fn(eas_cmd_ctx *ctx);
+
+/* One binary part of a multipart response (MS-ASCMD 2.2.2.10.1). */
+typedef struct eas_part {
+    const char *data;
+    apr_size_t len;
+} eas_part;
+
+/* Adds a part; returns its index for the Part element (1-based: 0 is the WBXML). */
+int eas_cmd_add_part(eas_cmd_ctx *ctx, const char *data, apr_size_t len);
 
 /* Commands implemented so far. */
 int eas_cmd_provision(eas_cmd_ctx *ctx);

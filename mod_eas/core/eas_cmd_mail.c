@@ -329,6 +329,18 @@ static int parse_range(const char *r, apr_size_t total, apr_size_t *from, apr_si
     return 0;
 }
 
+int eas_cmd_add_part(eas_cmd_ctx *ctx, const char *data, apr_size_t len)
+{
+    eas_part *pt;
+    if (!ctx->parts) {
+        ctx->parts = apr_array_make(ctx->pool, 4, sizeof(eas_part));
+    }
+    pt = apr_array_push(ctx->parts);
+    pt->data = data;
+    pt->len = len;
+    return ctx->parts->nelts;
+}
+
 static xmlNodePtr io_fetch_head(xmlNodePtr resp, int status)
 {
     xmlNodePtr f = eas_xml_add(resp, NULL, "Fetch", NULL);
@@ -367,7 +379,13 @@ static int fetch_attachment(eas_cmd_ctx *ctx, eas_store *s, xmlNodePtr fetch, xm
                     apr_psprintf(ctx->pool, "%lu-%lu", (unsigned long)from, (unsigned long)to));
         eas_xml_add(props, NULL, "Total", apr_psprintf(ctx->pool, "%lu", (unsigned long)len));
     }
-    eas_xml_add(props, NULL, "Data", len ? b64(ctx->pool, data + from, to - from + 1) : "");
+    if (ctx->q->accept_multipart) {
+        /* the bytes travel as a binary part, not as base64 inside the WBXML */
+        eas_xml_add_int(props, NULL, "Part",
+                        eas_cmd_add_part(ctx, data + from, len ? to - from + 1 : 0));
+    } else {
+        eas_xml_add(props, NULL, "Data", len ? b64(ctx->pool, data + from, to - from + 1) : "");
+    }
     return 0;
 }
 
