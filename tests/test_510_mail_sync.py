@@ -574,3 +574,37 @@ def test_itemoperations_multipart(env):
     assert doc.text("Response/Fetch/Properties/Part") == "1"
     assert doc.find("Response/Fetch/Properties/Data") is None
     assert r.body[parts[1][0]:] == blob
+
+
+def test_items_of_other_users_are_unreachable(env):
+    owner = phone_for(env, "owner@example.org")
+    inbox = owner.folder("Inbox")
+    deliver(env, "owner@example.org", message(subject="secret", attachments=[
+        ("s.txt", "text/plain", b"secret bytes")]))
+    a = list(owner.sync_all(inbox).values())[0]
+    ref = a.text("ApplicationData/Attachments/Attachment/FileReference")
+    sid = ref.rsplit(":", 1)[0]
+    mallory = phone_for(env, "mallory@example.org")
+    mbox = mallory.folder("Inbox")
+    # attachment by someone else's FileReference
+    r = mallory.cmd("ItemOperations", f'{XML}<ItemOperations xmlns="ItemOperations:" '
+                    'xmlns:airsyncbase="AirSyncBase:"><Fetch><Store>Mailbox</Store>'
+                    f'<airsyncbase:FileReference>{ref}</airsyncbase:FileReference></Fetch>'
+                    '</ItemOperations>')
+    assert r.text("Response/Fetch/Status") == "15"
+    # item fetch by someone else's ServerId and CollectionId
+    r = mallory.cmd("ItemOperations", f'{XML}<ItemOperations xmlns="ItemOperations:" '
+                    'xmlns:airsync="AirSync:"><Fetch><Store>Mailbox</Store><airsync:CollectionId>'
+                    f'{inbox}</airsync:CollectionId><airsync:ServerId>{sid}</airsync:ServerId>'
+                    '</Fetch></ItemOperations>')
+    assert r.text("Response/Fetch/Status") == "6"
+    assert r.doc.find("Response/Fetch/Properties") is None
+    # Sync of the other user's folder, and moving the item into one's own inbox
+    assert mallory.sync(inbox, key="0", update=False).text(
+        "Collections/Collection/Status") == "12"
+    r = mallory.cmd("MoveItems", f'{XML}<MoveItems xmlns="Move:"><Move><SrcMsgId>{sid}'
+                    f'</SrcMsgId><SrcFldId>{inbox}</SrcFldId><DstFldId>{mbox}</DstFldId></Move>'
+                    '</MoveItems>')
+    assert r.text("Response/Status") == "1"
+    assert env.psql(f"SELECT count(*) FROM items WHERE folder_id = {inbox} AND NOT expunged") \
+        == "1"
