@@ -136,6 +136,10 @@ CREATE TABLE sync_states (
     uidvalidity bigint NOT NULL,
     filter_type smallint NOT NULL DEFAULT 0,
     seen_modseq bigint NOT NULL DEFAULT -1,        -- folder modseq when nothing was left to send
+    -- changes and deletions up to this modseq are reflected in view + pending (per key, so a
+    -- retry with the previous key uses the value that belongs to its view)
+    checked_modseq      bigint NOT NULL DEFAULT 0,
+    prev_checked_modseq bigint NOT NULL DEFAULT 0,
     options     text,                              -- last Options sent (they persist, MS-ASCMD)
     updated_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (device_pk, folder_id)

@@ -608,3 +608,27 @@ def test_items_of_other_users_are_unreachable(env):
     assert r.text("Response/Status") == "1"
     assert env.psql(f"SELECT count(*) FROM items WHERE folder_id = {inbox} AND NOT expunged") \
         == "1"
+
+
+def test_retry_repeats_changes_and_deletes(env):
+    ph = phone_for(env, "retry2@example.org")
+    other = Phone(env, user="retry2@example.org", password="pw-retry2@example.org")
+    other.foldersync()
+    inbox = ph.folder("Inbox")
+    for i in range(3):
+        deliver(env, "retry2@example.org", message(subject=f"c{i}"))
+    sids = list(ph.sync_all(inbox))
+    other.sync_all(inbox)
+    ph.sync(inbox)                                   # settles: view = all three, nothing pending
+    other.sync(inbox, commands=f"<Change><ServerId>{sids[0]}</ServerId><ApplicationData>"
+               "<email:Read>1</email:Read></ApplicationData></Change>"
+               f"<Delete><ServerId>{sids[1]}</ServerId></Delete>")
+    k = ph.keys[inbox]
+    r1 = ph.sync(inbox, key=k, update=False)
+    r2 = ph.sync(inbox, key=k, update=False)         # r1 lost
+    for r in (r1, r2):
+        assert [c.text("ServerId") for c in commands_of(r, "Change")] == [sids[0]]
+        assert [c.text("ServerId") for c in commands_of(r, "Delete")] == [sids[1]]
+    assert r1.resp.body == r2.resp.body
+    r3 = ph.sync(inbox, key=r2.text("Collections/Collection/SyncKey"), update=False)
+    assert not commands_of(r3, "Change") and not commands_of(r3, "Delete")

@@ -435,7 +435,7 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
     apr_array_header_t *changes = NULL;
     xmlNodePtr coll, cmds;
     int more = 0, window;
-    apr_int64_t seen = -1;
+    apr_int64_t seen = -1, checked = 0, prev_checked = 0;
 
     if (!key || !id) {
         collection_head(sr, key ? key : "0", id ? id : "", SY_PROTOCOL_ERROR);
@@ -502,9 +502,11 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
         }
         new_key = eas_sync_next_key(ctx->pool, st.sync_key);
         prev_key = st.sync_key;
+        checked = prev_checked = st.checked_modseq;
     } else {
         new_key = st.sync_key; /* a retry gets the key it was given before */
         prev_key = st.prev_key;
+        checked = prev_checked = st.prev_checked_modseq;
     }
 
     coll = collection_head(sr, new_key, id, SY_OK);
@@ -514,6 +516,8 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
     if (o.get_changes && window > 0) {
         view.device_pk = ctx->dev.device_pk;
         view.since = eas_filter_since(o.filter_type, apr_time_now());
+        view.checked_modseq = checked;
+        view.complete = 0;
         if (m == EAS_KEY_CURRENT && st.seen_modseq == f->modseq &&
             st.filter_type == o.filter_type && !st.pending[0]) {
             /* nothing written to the folder since the last empty diff */
@@ -543,10 +547,13 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
         if (changes->nelts == 0 && !more) {
             seen = f->modseq;
         }
+        if (view.complete && f->modseq > checked) {
+            checked = f->modseq; /* read before the diff: later writes are looked at again */
+        }
     }
     if (eas_sync_save(ctx->db, ctx->pool, ctx->dev.device_pk, f->id, new_key, prev_key,
                       changes ? eas_sync_pending_text(ctx->pool, changes) : "", o.filter_type, seen,
-                      &err) != 0 ||
+                      checked, prev_checked, &err) != 0 ||
         (mail_options(req) &&
          eas_sync_save_options(ctx->db, ctx->pool, ctx->dev.device_pk, f->id,
                                eas_body_opts_save(ctx->pool, &o), &err) != 0) ||

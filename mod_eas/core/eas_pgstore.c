@@ -357,47 +357,64 @@ static void push_changes(apr_array_header_t *out, PGresult *r, eas_change_op op,
 
 #define SINCE "to_timestamp($3::double precision / 1000000)"
 
-/* Deletes (gone from the folder) and soft deletes (older than the filter) of held items. */
+/* Deletions of held items since the checked modseq: expunges and moves leave tombstones with a
+ * new modseq (the IMAP provider's equivalent is VANISHED (EARLIER)). */
 static const char *sql_deletes =
-    "SELECT s.uid, 0, CASE WHEN i.uid IS NULL OR i.expunged THEN 'D' ELSE 'S' END "
-    "FROM sync_items s LEFT JOIN items i ON i.folder_id = s.folder_id AND i.uid = s.uid "
-    "WHERE s.device_pk = $2 AND s.folder_id = $1 "
-    "AND (i.uid IS NULL OR i.expunged OR i.received < " SINCE ") ORDER BY s.uid LIMIT $4";
-static const char *sql_changed =
-    "SELECT i.uid, i.modseq FROM sync_items s JOIN items i ON i.folder_id = s.folder_id "
+    "SELECT i.uid, 0, 'D' FROM items i JOIN sync_items s ON s.device_pk = $2 "
+    "AND s.folder_id = i.folder_id AND s.uid = i.uid WHERE i.folder_id = $1 "
+    "AND i.modseq > $5 AND i.expunged AND $3::bigint >= 0 ORDER BY i.uid LIMIT $4";
+/* Held items that left the FilterType window: removed from the device only. */
+static const char *sql_softdeletes =
+    "SELECT i.uid, 0, 'S' FROM sync_items s JOIN items i ON i.folder_id = s.folder_id "
     "AND i.uid = s.uid WHERE s.device_pk = $2 AND s.folder_id = $1 AND NOT i.expunged "
-    "AND i.modseq > s.modseq AND i.received >= " SINCE " ORDER BY i.uid LIMIT $4";
+    "AND i.received < " SINCE " AND $5::bigint >= 0 ORDER BY i.uid LIMIT $4";
+static const char *sql_changed =
+    "SELECT i.uid, i.modseq FROM items i JOIN sync_items s ON s.device_pk = $2 "
+    "AND s.folder_id = i.folder_id AND s.uid = i.uid WHERE i.folder_id = $1 "
+    "AND i.modseq > $5 AND NOT i.expunged AND i.modseq > s.modseq "
+    "AND i.received >= " SINCE " ORDER BY i.uid LIMIT $4";
 static const char *sql_added =
     "SELECT i.uid, i.modseq FROM items i WHERE i.folder_id = $1 AND NOT i.expunged "
-    "AND i.received >= " SINCE " AND NOT EXISTS (SELECT 1 FROM sync_items s "
+    "AND i.received >= " SINCE " AND $5::bigint >= 0 AND NOT EXISTS (SELECT 1 FROM sync_items s "
     "WHERE s.device_pk = $2 AND s.folder_id = $1 AND s.uid = i.uid) "
     "ORDER BY i.received DESC, i.uid DESC LIMIT $4";
 
-static int pg_changes(eas_store *s, const eas_folder *f, const eas_sync_view *v, int limit,
+static int pg_changes(eas_store *s, const eas_folder *f, eas_sync_view *v, int limit,
                       apr_array_header_t **out, int *more)
 {
-    const char *params[4] = {f->id, v->device_pk, I64(s->pool, v->since), NULL};
-    const char *sqls[3] = {sql_deletes, sql_changed, sql_added};
+    const char *params[5] = {f->id, v->device_pk, I64(s->pool, v->since), NULL,
+                             I64(s->pool, v->checked_modseq)};
+    const char *sqls[4] = {sql_deletes, sql_softdeletes, sql_changed, sql_added};
     int k;
 
     *out = apr_array_make(s->pool, limit > 0 ? limit : 1, sizeof(eas_change));
     *more = 0;
-    for (k = 0; k < 3; ++k) {
+    v->complete = 1;
+    for (k = 0; k < 4; ++k) {
         int room = limit - (*out)->nelts;
         PGresult *r;
+        if (k == 1 && v->since == 0) {
+            continue; /* no FilterType: nothing can age out */
+        }
         if (room <= 0) {
             *more = 1; /* unknown whether more exist: the client asks again, gets none */
+            if (k < 3) {
+                v->complete = 0;
+            }
             break;
         }
         params[3] = I64(s->pool, room + 1);
-        r = q(s, sqls[k], 4, params);
+        r = q(s, sqls[k], 5, params);
         if (!r) {
             return EAS_ST_ERROR;
         }
         if (PQntuples(r) > room) {
             *more = 1;
+            if (k < 3) {
+                v->complete = 0;
+            }
         }
-        push_changes(*out, r, k == 1 ? EAS_CH_CHANGE : EAS_CH_ADD, k == 0 ? 2 : -1);
+        push_changes(*out, r, k == 2 ? EAS_CH_CHANGE : EAS_CH_ADD, k < 2 ? 2 : -1);
         PQclear(r);
         if ((*out)->nelts > limit) {
             (*out)->nelts = limit;
@@ -410,16 +427,20 @@ static int pg_changes(eas_store *s, const eas_folder *f, const eas_sync_view *v,
 static int pg_count_changes(eas_store *s, const eas_folder *f, const eas_sync_view *v,
                             apr_int64_t *count)
 {
-    const char *params[4] = {f->id, v->device_pk, I64(s->pool, v->since), "ALL"};
-    const char *sqls[3] = {sql_deletes, sql_changed, sql_added};
+    const char *params[5] = {f->id, v->device_pk, I64(s->pool, v->since), NULL,
+                             I64(s->pool, v->checked_modseq)};
+    const char *sqls[4] = {sql_deletes, sql_softdeletes, sql_changed, sql_added};
     int k;
     *count = 0;
-    for (k = 0; k < 3; ++k) {
+    for (k = 0; k < 4; ++k) {
         const char *n[1];
-        const char *sql = apr_pstrcat(s->pool, "SELECT count(*) FROM (",
-                                      apr_pstrndup(s->pool, sqls[k], strlen(sqls[k]) - 9), ") x",
-                                      NULL); /* without " LIMIT $4" */
-        if (eas_db_row(s->db, s->pool, &s->error, sql, 3, params, 1, n) != 0) {
+        const char *sql;
+        if (k == 1 && v->since == 0) {
+            continue;
+        }
+        /* LIMIT NULL is no limit */
+        sql = apr_pstrcat(s->pool, "SELECT count(*) FROM (", sqls[k], ") x", NULL);
+        if (eas_db_row(s->db, s->pool, &s->error, sql, 5, params, 1, n) != 0) {
             return EAS_ST_ERROR;
         }
         *count += i64(n[0]);

@@ -117,6 +117,10 @@ typedef struct eas_change {
 typedef struct eas_sync_view {
     const char *device_pk;
     apr_time_t since; /* FilterType cut-off, 0 = everything */
+    /* every change and deletion up to this modseq is already reflected in the view: only later
+     * ones need looking at (keeps a sync O(changes), not O(mailbox)) */
+    apr_int64_t checked_modseq;
+    int complete; /* out: all changes/deletions after checked_modseq were listed */
 } eas_sync_view;
 
 typedef struct eas_store eas_store;
@@ -135,7 +139,7 @@ typedef struct eas_store_provider {
     int (*folder_delete)(eas_store *s, const char *id);
     /* Up to limit changes between the view and the folder, adds newest first; *more when there
      * are more. FilterType applies to adds; held items older than since come as soft deletes. */
-    int (*changes)(eas_store *s, const eas_folder *f, const eas_sync_view *v, int limit,
+    int (*changes)(eas_store *s, const eas_folder *f, eas_sync_view *v, int limit,
                    apr_array_header_t **out, int *more);
     /* Number of changes (GetItemEstimate). */
     int (*count_changes)(eas_store *s, const eas_folder *f, const eas_sync_view *v,

@@ -22,8 +22,10 @@ typedef struct eas_sync_state {
     const char *pending;  /* changes sent with sync_key */
     apr_int64_t uidvalidity;
     int filter_type;
-    apr_int64_t seen_modseq; /* folder modseq at which the diff was empty, -1 unknown */
-    const char *options;     /* serialised eas_body_opts last sent, or NULL */
+    apr_int64_t seen_modseq;         /* folder modseq at which the diff was empty, -1 unknown */
+    const char *options;             /* serialised eas_body_opts last sent, or NULL */
+    apr_int64_t checked_modseq;      /* see eas_sync_view: valid for the view at sync_key */
+    apr_int64_t prev_checked_modseq; /* ... and for the view at prev_key */
 } eas_sync_state;
 
 /* How a presented key relates to the state. */
@@ -57,7 +59,8 @@ const char *eas_sync_pending_text(apr_pool_t *p, const apr_array_header_t *chang
 /* Stores the new key, the previous one and the pending changes. */
 int eas_sync_save(PGconn *c, apr_pool_t *p, const char *device_pk, const char *folder_id,
                   const char *key, const char *prev, const char *pending, int filter_type,
-                  apr_int64_t seen_modseq, const char **err);
+                  apr_int64_t seen_modseq, apr_int64_t checked, apr_int64_t prev_checked,
+                  const char **err);
 
 /* Remembers the collection's Options (clients send them once; they persist). */
 int eas_sync_save_options(PGconn *c, apr_pool_t *p, const char *device_pk, const char *folder_id,
