@@ -14,15 +14,16 @@ What it does, in order:
   4. measures the round trips (requests are WBXML-encoded before and decoded after each timed
      request), and the CPU time of every httpd and PostgreSQL process of the stack (/proc);
   5. delivers BENCH_NEW more messages with eas-deliver and times the incremental Sync (BENCH_REPEAT
-     times; the table shows the repetition with the median time), then a few no-change Syncs;
+     times; the table shows the repetition with the median time), then a few no-change Syncs and
+     BENCH_REPEAT single new messages (the Sync carrying it and the one after);
   6. prints a table and writes JSON (BENCH_JSON, default build/bench-sync.json).
 
 It never asserts on timing. It exits 1 when the sync itself is wrong (HTTP error, Status other than
 1, duplicate or missing items), after printing the request, the response and the error log lines.
 
-Environment: BENCH_MESSAGES (10000), BENCH_NEW (100), BENCH_REPEAT (3), BENCH_SEED (20240601), BENCH_WINDOW (100),
-BENCH_JSON, BENCH_ANALYZE (1: VACUUM ANALYZE after the import, as autovacuum would shortly),
-EAS_TEST_KEEP=1 keeps the stack directory (and the mbox) for inspection.
+Environment: BENCH_MESSAGES (10000), BENCH_NEW (100), BENCH_REPEAT (3), BENCH_SEED (20240601),
+BENCH_WINDOW (100), BENCH_JSON, BENCH_ANALYZE (1: VACUUM ANALYZE right after the import;
+default 0: autovacuum only, as on a server), EAS_TEST_KEEP=1 keeps the stack directory (and the mbox) for inspection.
 """
 import base64
 import collections
@@ -53,7 +54,7 @@ N_NEW = int(os.environ.get("BENCH_NEW", "100"))
 REPEAT = max(1, int(os.environ.get("BENCH_REPEAT", "3")))
 SEED = int(os.environ.get("BENCH_SEED", "20240601"))
 WINDOW = int(os.environ.get("BENCH_WINDOW", "100"))
-ANALYZE = os.environ.get("BENCH_ANALYZE", "1") != "0"
+ANALYZE = os.environ.get("BENCH_ANALYZE", "0") == "1"
 JSON_OUT = os.environ.get("BENCH_JSON", os.path.join(TOP, "build", "bench-sync.json"))
 USER = "bench@example.org"
 PASSWORD = "bench-secret-1"
@@ -63,6 +64,7 @@ OPTIONS = ("<airsyncbase:BodyPreference><airsyncbase:Type>1</airsyncbase:Type>"
            "<airsyncbase:TruncationSize>5120</airsyncbase:TruncationSize>"
            "</airsyncbase:BodyPreference>")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+CPUS = os.cpu_count() or 1
 
 
 # ----------------------------------------------------------------------------------------------
@@ -425,7 +427,7 @@ def child(e, name):
     return None
 
 
-def run_sync(client, fid, key, seen, expect, env, label, options):
+def run_sync(client, fid, key, seen, expect, label, options):
     """Sync rounds from key until no MoreAvailable. Returns (key, rounds list, client seconds,
     new subjects). Raises SyncError with everything needed to report a server fault."""
     rounds, client_s, subjects = [], 0.0, []
@@ -438,6 +440,7 @@ def run_sync(client, fid, key, seen, expect, env, label, options):
                        options="" if key == "0" else options)
         body = wbxml.encode(xml)
         c1 = time.perf_counter()
+        started = time.time()
         status, headers, data, dt = client.post(body)
         c2 = time.perf_counter()
         info = dict(label=label, request=xml, status=status, headers=headers,
@@ -449,9 +452,9 @@ def run_sync(client, fid, key, seen, expect, env, label, options):
         root = ET.fromstring(text.encode())
         cols = child(root, "Collections")
         coll = child(cols, "Collection") if cols is not None else None
-        st = child(coll, "Status").text if coll is not None and child(coll, "Status") is not None \
-            else (child(root, "Status").text if child(root, "Status") is not None else None)
-        if st != "1":
+        # a command-level Status (e.g. 142-144 from the device gate) has no Collection
+        st_node = child(coll if coll is not None else root, "Status")
+        if st_node is None or st_node.text != "1":
             info["response"] = text[:4000]
             raise SyncError(info)
         key = child(coll, "SyncKey").text
@@ -473,7 +476,8 @@ def run_sync(client, fid, key, seen, expect, env, label, options):
                 subjects.append(subj.text if subj is not None else None)
         c3 = time.perf_counter()
         client_s += (c1 - c0) + (c3 - c2)
-        rounds.append(dict(rtt=dt, adds=adds, other=other, bytes=len(data), more=more))
+        rounds.append(dict(rtt=dt, adds=adds, other=other, bytes=len(data), more=more,
+                           started=started))
         if dups:
             info["response"] = text[:4000]
             info["duplicates"] = dups[:20]
@@ -487,6 +491,34 @@ def run_sync(client, fid, key, seen, expect, env, label, options):
 
 
 # ----------------------------------------------------------------------------------------------
+ANALYZE_SQL = ("SELECT relname, autoanalyze_count + analyze_count, "
+               "coalesce(extract(epoch FROM greatest(last_autoanalyze, last_analyze)), 0), "
+               "n_live_tup FROM pg_stat_user_tables WHERE relname IN ('items', 'sync_items') "
+               "ORDER BY relname")
+
+
+def analyze_state(stack):
+    """{table: (analyze count, epoch of the last (auto)analyze, live tuples)}: the planner's view
+    of sync_items decides how a Sync round scales (see the notes printed with the table)."""
+    out = {}
+    for ln in stack.psql(ANALYZE_SQL).stdout.split("\n"):
+        if ln.strip():
+            name, n, t, live = ln.split("|")
+            out[name] = (int(n), float(t), int(live))
+    return out
+
+
+def analyze_marks(before, after, rounds):
+    """For each table (auto)analyzed while the rounds ran: the round it happened in."""
+    marks = {}
+    for name, (n, t, _) in after.items():
+        if n > before.get(name, (0, 0, 0))[0]:
+            idx = sum(1 for r in rounds if r["started"] <= t)
+            marks[name] = dict(analyzes=n - before.get(name, (0, 0, 0))[0],
+                               last_during_round=idx)
+    return marks
+
+
 def snapshot_tools(dest):
     """Copy the command-line tools out of build/bin: another build may replace them while the
     benchmark runs (the modules are already copied into the stack's ServerRoot by Env.start)."""
@@ -505,7 +537,7 @@ def snapshot_tools(dest):
 
 
 def access_log_times(path, pos):
-    """(count, total µs, statuses) of the POST Sync lines written after pos (%D is the last field)."""
+    """(count, total µs, statuses) of the POST Sync lines written after pos (%D: last field)."""
     n, us, statuses = 0, 0, collections.Counter()
     with open(path, "rb") as f:
         f.seek(pos)
@@ -544,7 +576,7 @@ def phase_summary(n_items, rounds, cpu, http_s=None):
                                     postgres=cpu["postgres"] * 1e3 / n_items if n_items else None,
                                     total=srv * 1e3 / n_items if n_items else None),
                server_items_per_cpu_s=n_items / srv if srv else None,
-               server_items_per_s_2cores=2 * n_items / srv if srv else None,
+               server_items_per_s_all_cores=CPUS * n_items / srv if srv else None,
                server_cpu_per_request_wall=srv / wall if wall else None,
                measured_span_s=cpu["wall"],
                processes=dict(httpd=cpu["httpd_procs"], postgres=cpu["pg_procs"]))
@@ -570,7 +602,7 @@ def main():
     res = dict(params=dict(messages=N_MESSAGES, new=N_NEW, repeat=REPEAT, seed=SEED, window=WINDOW,
                            truncation=5120, version=VERSION, analyze=ANALYZE,
                            date_anchor=anchor.isoformat(), clk_tck=CLK_TCK,
-                           cpus=os.cpu_count()),
+                           cpus=CPUS),
                started=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     env = Env()
     ok = False
@@ -642,12 +674,15 @@ def main():
         apos = fsize(alog)
         seen = set()
         time.sleep(0.5)
+        an0 = analyze_state(st)
         cpu0 = cpu_snapshot(st)
-        key, rounds, client_s, got_subjects = run_sync(client, inbox, "0", seen, N_MESSAGES, env,
+        key, rounds, client_s, got_subjects = run_sync(client, inbox, "0", seen, N_MESSAGES,
                                                        "initial", OPTIONS)
         cpu1 = cpu_snapshot(st)
         n_log, us_log, statuses = access_log_times(alog, apos)
         icpu = cpu_delta(cpu0, cpu1)
+        time.sleep(1.0)                      # pg_stat_* are flushed about once a second
+        an1 = analyze_state(st)
         res["initial"] = phase_summary(N_MESSAGES, rounds, icpu, us_log / 1e6)
         res["initial"].update(
             distinct_server_ids=len(seen), adds=sum(r["adds"] for r in rounds),
@@ -656,6 +691,8 @@ def main():
             first10_rounds_mean_ms=statistics.mean(r["rtt"] for r in rounds[1:11]) * 1e3,
             last10_rounds_mean_ms=statistics.mean(r["rtt"] for r in rounds[-10:]) * 1e3,
             round_ms=[round(r["rtt"] * 1e3, 2) for r in rounds],
+            analyze_before={k: dict(count=v[0], live=v[2]) for k, v in an0.items()},
+            analyzed_during=analyze_marks(an0, an1, rounds),
             client_overhead_s=client_s, connects=client.connects,
             server_closed_connection=client.server_closes,
             access_log=dict(requests=n_log, statuses=dict(statuses)))
@@ -692,7 +729,7 @@ def main():
             apos = fsize(alog)
             before = len(seen)
             cpu0 = cpu_snapshot(st)
-            key, irounds, client_s, inc_subjects = run_sync(client, inbox, key, seen, N_NEW, env,
+            key, irounds, client_s, inc_subjects = run_sync(client, inbox, key, seen, N_NEW,
                                                             f"incremental {rep + 1}", OPTIONS)
             cpu1 = cpu_snapshot(st)
             n_log, us_log, statuses = access_log_times(alog, apos)
@@ -720,15 +757,41 @@ def main():
         # --- no-change Sync (what an idle phone costs) ------------------------------------
         nochange = []
         for _ in range(5):
-            key, nr, _, _ = run_sync(client, inbox, key, seen, 0, env, "no-change", OPTIONS)
+            key, nr, _, _ = run_sync(client, inbox, key, seen, 0, "no-change", OPTIONS)
             nochange += [r["rtt"] * 1e3 for r in nr]
         res["no_change_sync_ms"] = dict(median=statistics.median(nochange), all=nochange)
+
+        # --- one new message (what every new mail costs a phone that is in sync) -------------
+        one_ms, after_ms = [], []
+        for rep in range(REPEAT):
+            msg, _ = gen.message(datetime.now(timezone.utc), f"Bench User <{USER}>")
+            d = subprocess.run([deliver_bin, "--db", st.conninfo, "--user", USER],
+                               input=msg.as_bytes(), capture_output=True)
+            if d.returncode != 0:
+                raise SyncError(dict(label="deliver one", rc=d.returncode,
+                                     stderr=d.stderr.decode()))
+            client.reconnect()
+            before = len(seen)
+            key, nr, _, _ = run_sync(client, inbox, key, seen, 1, "one new", OPTIONS)
+            if len(seen) - before != 1:
+                raise SyncError(dict(label="one new", error="item count", new=len(seen) - before))
+            one_ms += [r["rtt"] * 1e3 for r in nr]
+            # the next Sync makes the sent item part of the device's view, then finds nothing
+            key, nr, _, _ = run_sync(client, inbox, key, seen, 0, "after one", OPTIONS)
+            after_ms += [r["rtt"] * 1e3 for r in nr]
+        res["one_new_sync_ms"] = dict(median=statistics.median(one_ms), all=one_ms,
+                                      next_sync_median=statistics.median(after_ms),
+                                      next_sync_all=after_ms)
 
         # --- the log -----------------------------------------------------------------------
         lines = watch.new_lines()
         bad = [ln for ln in lines if LogWatch.BAD.search(ln)]
         res["error_log"] = dict(new_lines=len(lines), bytes=fsize(env.error_log),
                                 error_or_warn=len(bad), examples=bad[:10])
+        with open(st.pg_log, errors="replace") as f:
+            pg_bad = [ln.rstrip() for ln in f
+                      if re.search(r"\b(WARNING|ERROR|FATAL|PANIC):", ln)]
+        res["postgresql_log"] = dict(warning_or_error=len(pg_bad), examples=pg_bad[:10])
     except SyncError as e:
         if watch is None:
             watch = LogWatch(env.error_log)
@@ -797,23 +860,46 @@ def print_table(res):
         inc["cpu_ms_per_item"]["total"])
     row("server items / CPU-s", "{:.0f}", ini["server_items_per_cpu_s"],
         inc["server_items_per_cpu_s"])
-    row("  capacity on 2 cores (items/s)", "{:.0f}", ini["server_items_per_s_2cores"],
-        inc["server_items_per_s_2cores"])
+    row(f"  capacity on {CPUS} cores (items/s)", "{:.0f}", ini["server_items_per_s_all_cores"],
+        inc["server_items_per_s_all_cores"])
     row("server CPU / request wall time", "{:.0%}", ini["server_cpu_per_request_wall"],
         inc["server_cpu_per_request_wall"])
     print(f"incremental request wall (ms) over {len(inc['wall_ms_all'])} repetitions: "
           + ", ".join(f"{x:.1f}" for x in inc["wall_ms_all"])
           + f"; no-change Sync round trip median {res['no_change_sync_ms']['median']:.1f} ms")
+    one = res["one_new_sync_ms"]
+    print(f"one new message in a {ini['items'] + inc['items'] * res['params']['repeat']}-item "
+          f"folder: Sync carrying it {one['median']:.1f} ms, the Sync after it "
+          f"{one['next_sync_median']:.1f} ms (medians of {len(one['all'])})")
     print(f"initial: Sync key 0 {ini['key0_rtt_ms']:.1f} ms; rounds 1-10 mean "
-          f"{ini['first10_rounds_mean_ms']:.1f} ms, last 10 mean {ini['last10_rounds_mean_ms']:.1f} ms")
+          f"{ini['first10_rounds_mean_ms']:.1f} ms, last 10 mean "
+          f"{ini['last10_rounds_mean_ms']:.1f} ms")
+    ms = ini["round_ms"]
+    for name in ("items", "sync_items"):
+        m = ini["analyzed_during"].get(name)
+        before = ini["analyze_before"].get(name, {}).get("count")
+        if not m:
+            print(f"initial: {name} not analyzed during the sync ({before} analyze(s) before it)")
+            continue
+        k = m["last_during_round"]
+        if 0 < k < len(ms):
+            print(f"initial: {name} (auto)analyzed during round {k + 1} of {len(ms)}: rounds "
+                  f"before it mean {statistics.mean(ms[1:k] or ms[:1]):.1f} ms, after it "
+                  f"{statistics.mean(ms[k:]):.1f} ms")
+        else:
+            print(f"initial: {name} (auto)analyzed {m['analyzes']} time(s), last at round {k}")
     print(f"client overhead outside timing (encode+decode+parse): {ini['client_overhead_s']:.2f} s;"
           f" connections {ini['connects']}, closed by server {ini['server_closed_connection']}")
     print(f"correctness: {ini['distinct_server_ids']} distinct ServerIds, no duplicates; "
           f"subjects match: initial {ini['subjects_match']}, incremental "
           f"{inc['subjects_match']}; incremental rounds {inc['adds_per_round']}")
     el = res.get("error_log", {})
+    pl = res.get("postgresql_log", {})
     print(f"error_log: {el.get('error_or_warn')} error/warn lines among {el.get('new_lines')} new "
-          f"({el.get('bytes', 0) / 1e6:.1f} MB)")
+          f"({el.get('bytes', 0) / 1e6:.1f} MB); postgresql.log: {pl.get('warning_or_error')} "
+          f"WARNING/ERROR/FATAL lines")
+    for ln in el.get("examples", []) + pl.get("examples", []):
+        print("  " + ln[:200])
     print(f"whole run: {res['total_run_s']:.0f} s")
 
 

@@ -6,7 +6,8 @@
 #       5120) and an incremental Sync of BENCH_NEW delivered messages over one keep-alive
 #       connection; prints items/s and server CPU per item (httpd and PostgreSQL), writes
 #       $(B)/bench-sync.json. Never asserts on timing; fails only when the sync is wrong.
-#       BENCH_MESSAGES=1000 is a quick smoke run.
+#       BENCH_MESSAGES=1000 is a quick smoke run. More knobs (BENCH_REPEAT, BENCH_WINDOW,
+#       BENCH_ANALYZE, EAS_TEST_KEEP) are read from the environment: see bench/bench_sync.py.
 
 BENCH_MESSAGES ?= 10000
 BENCH_NEW      ?= 100

@@ -679,6 +679,11 @@ static int cmd_mail(easctl *ctl, int argc, char **argv)
         }
         apr_pool_destroy(fp);
     }
+    if (stored >= 100) {
+        /* a bulk load changes the tables' shape at once: fresh statistics keep the first syncs
+         * on index plans instead of waiting for autovacuum */
+        PQclear(PQexec(c, "ANALYZE items, blobs, blob_attachments"));
+    }
     printf("imported %ld message(s) for %s%s", stored, user, dups ? "" : "\n");
     if (dups) {
         printf(", %ld already present\n", dups);

@@ -373,10 +373,14 @@ static const char *sql_changed =
     "AND s.folder_id = i.folder_id AND s.uid = i.uid WHERE i.folder_id = $1 "
     "AND i.modseq > $5 AND NOT i.expunged AND i.modseq > s.modseq "
     "AND i.received >= " SINCE " ORDER BY i.uid LIMIT $4";
+/* Newest first, walking items_live in order and probing the view per row until the window is
+ * full. OFFSET 0 keeps the probe a per-row subplan: as a hash anti-join (what the planner picks
+ * while a fresh device's view has no statistics yet) every window would read the whole folder
+ * and the whole view. */
 static const char *sql_added =
     "SELECT i.uid, i.modseq FROM items i WHERE i.folder_id = $1 AND NOT i.expunged "
     "AND i.received >= " SINCE " AND $5::bigint >= 0 AND NOT EXISTS (SELECT 1 FROM sync_items s "
-    "WHERE s.device_pk = $2 AND s.folder_id = $1 AND s.uid = i.uid) "
+    "WHERE s.device_pk = $2 AND s.folder_id = $1 AND s.uid = i.uid OFFSET 0) "
     "ORDER BY i.received DESC, i.uid DESC LIMIT $4";
 
 static int pg_changes(eas_store *s, const eas_folder *f, eas_sync_view *v, int limit,
