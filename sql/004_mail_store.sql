@@ -140,6 +140,10 @@ CREATE TABLE sync_states (
     -- retry with the previous key uses the value that belongs to its view)
     checked_modseq      bigint NOT NULL DEFAULT 0,
     prev_checked_modseq bigint NOT NULL DEFAULT 0,
+    -- every live item in the FilterType window up to this modseq is held or pending (-1: not
+    -- known, walk the folder); new mail then costs O(new), not O(folder)
+    added_modseq        bigint NOT NULL DEFAULT -1,
+    prev_added_modseq   bigint NOT NULL DEFAULT -1,
     options     text,                              -- last Options sent (they persist, MS-ASCMD)
     updated_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (device_pk, folder_id)

@@ -632,3 +632,23 @@ def test_retry_repeats_changes_and_deletes(env):
     assert r1.resp.body == r2.resp.body
     r3 = ph.sync(inbox, key=r2.text("Collections/Collection/SyncKey"), update=False)
     assert not commands_of(r3, "Change") and not commands_of(r3, "Delete")
+
+
+def test_widening_the_filter_brings_older_mail(env):
+    ph = phone_for(env, "widen@example.org")
+    inbox = ph.folder("Inbox")
+    for name, age in (("recent", 1), ("older", 20)):
+        deliver(env, "widen@example.org", message(subject=name))
+        env.psql(f"UPDATE items SET received = now() - interval '{age} days' "
+                 f"WHERE folder_id = {inbox} AND subject = '{name}'")
+    got = ph.sync_all(inbox, options="<FilterType>3</FilterType>")
+    assert [a.text("ApplicationData/Subject") for a in got.values()] == ["recent"]
+    deliver(env, "widen@example.org", message(subject="newest"))
+    r = ph.sync(inbox)                              # options persist: still one week
+    assert [a.text("ApplicationData/Subject") for a in commands_of(r, "Add")] == ["newest"]
+    r = ph.sync(inbox, options="<FilterType>5</FilterType>")   # one month
+    assert [a.text("ApplicationData/Subject") for a in commands_of(r, "Add")] == ["older"]
+    r = ph.sync(inbox, options="<FilterType>1</FilterType>")   # one day: the rest age out
+    soft = [c.text("ServerId") for c in commands_of(r, "SoftDelete")]
+    assert len(soft) == 2                           # "recent" (1 day) and "older"
+    assert not commands_of(r, "Add") and not commands_of(r, "Delete")

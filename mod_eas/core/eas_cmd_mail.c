@@ -73,7 +73,9 @@ static int estimate_one(eas_cmd_ctx *ctx, eas_store *s, xmlNodePtr c, xmlNodePtr
     v.since = eas_filter_since(o.filter_type, apr_time_now());
     v.checked_modseq =
         eas_sync_match(&st, key) == EAS_KEY_CURRENT ? st.checked_modseq : st.prev_checked_modseq;
+    v.added_modseq = -1; /* an estimate counts every add: walk */
     v.complete = 0;
+    v.adds_complete = 0;
     /* the estimate is against what the device will hold after the current key is used */
     if (eas_sync_match(&st, key) == EAS_KEY_CURRENT) {
         if (eas_sync_apply_pending(ctx->db, ctx->pool, ctx->dev.device_pk, f->id, st.pending,

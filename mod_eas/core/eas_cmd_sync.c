@@ -435,7 +435,7 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
     apr_array_header_t *changes = NULL;
     xmlNodePtr coll, cmds;
     int more = 0, window;
-    apr_int64_t seen = -1, checked = 0, prev_checked = 0;
+    apr_int64_t seen = -1, checked = 0, prev_checked = 0, added = -1, prev_added = -1;
 
     if (!key || !id) {
         collection_head(sr, key ? key : "0", id ? id : "", SY_PROTOCOL_ERROR);
@@ -503,10 +503,15 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
         new_key = eas_sync_next_key(ctx->pool, st.sync_key);
         prev_key = st.sync_key;
         checked = prev_checked = st.checked_modseq;
+        added = prev_added = st.added_modseq;
     } else {
         new_key = st.sync_key; /* a retry gets the key it was given before */
         prev_key = st.prev_key;
         checked = prev_checked = st.prev_checked_modseq;
+        added = prev_added = st.prev_added_modseq;
+    }
+    if (st.filter_type != o.filter_type) {
+        added = -1; /* a wider window can bring back items never offered: walk again */
     }
 
     coll = collection_head(sr, new_key, id, SY_OK);
@@ -517,7 +522,9 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
         view.device_pk = ctx->dev.device_pk;
         view.since = eas_filter_since(o.filter_type, apr_time_now());
         view.checked_modseq = checked;
+        view.added_modseq = added;
         view.complete = 0;
+        view.adds_complete = 0;
         if (m == EAS_KEY_CURRENT && st.seen_modseq == f->modseq &&
             st.filter_type == o.filter_type && !st.pending[0]) {
             /* nothing written to the folder since the last empty diff */
@@ -550,10 +557,15 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
         if (view.complete && f->modseq > checked) {
             checked = f->modseq; /* read before the diff: later writes are looked at again */
         }
+        if (view.adds_complete && f->modseq > added) {
+            added = f->modseq;
+        } else if (!view.adds_complete && view.added_modseq < 0) {
+            added = -1;
+        }
     }
     if (eas_sync_save(ctx->db, ctx->pool, ctx->dev.device_pk, f->id, new_key, prev_key,
                       changes ? eas_sync_pending_text(ctx->pool, changes) : "", o.filter_type, seen,
-                      checked, prev_checked, &err) != 0 ||
+                      checked, prev_checked, added, prev_added, &err) != 0 ||
         (mail_options(req) &&
          eas_sync_save_options(ctx->db, ctx->pool, ctx->dev.device_pk, f->id,
                                eas_body_opts_save(ctx->pool, &o), &err) != 0) ||

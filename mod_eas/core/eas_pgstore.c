@@ -382,6 +382,12 @@ static const char *sql_added =
     "AND i.received >= " SINCE " AND $5::bigint >= 0 AND NOT EXISTS (SELECT 1 FROM sync_items s "
     "WHERE s.device_pk = $2 AND s.folder_id = $1 AND s.uid = i.uid OFFSET 0) "
     "ORDER BY i.received DESC, i.uid DESC LIMIT $4";
+/* The same once every older item is known to be held: only items written since can be new. */
+static const char *sql_added_since =
+    "SELECT i.uid, i.modseq FROM items i WHERE i.folder_id = $1 AND i.modseq > $5 "
+    "AND NOT i.expunged AND i.received >= " SINCE " AND NOT EXISTS (SELECT 1 FROM sync_items s "
+    "WHERE s.device_pk = $2 AND s.folder_id = $1 AND s.uid = i.uid OFFSET 0) "
+    "ORDER BY i.received DESC, i.uid DESC LIMIT $4";
 
 static int pg_changes(eas_store *s, const eas_folder *f, eas_sync_view *v, int limit,
                       apr_array_header_t **out, int *more)
@@ -394,11 +400,18 @@ static int pg_changes(eas_store *s, const eas_folder *f, eas_sync_view *v, int l
     *out = apr_array_make(s->pool, limit > 0 ? limit : 1, sizeof(eas_change));
     *more = 0;
     v->complete = 1;
+    v->adds_complete = 0;
+    if (v->added_modseq >= 0) {
+        sqls[3] = sql_added_since;
+    }
     for (k = 0; k < 4; ++k) {
         int room = limit - (*out)->nelts;
         PGresult *r;
         if (k == 1 && v->since == 0) {
             continue; /* no FilterType: nothing can age out */
+        }
+        if (k == 3) {
+            params[4] = I64(s->pool, v->added_modseq >= 0 ? v->added_modseq : 0);
         }
         if (room <= 0) {
             *more = 1; /* unknown whether more exist: the client asks again, gets none */
@@ -417,6 +430,8 @@ static int pg_changes(eas_store *s, const eas_folder *f, eas_sync_view *v, int l
             if (k < 3) {
                 v->complete = 0;
             }
+        } else if (k == 3) {
+            v->adds_complete = 1;
         }
         push_changes(*out, r, k == 2 ? EAS_CH_CHANGE : EAS_CH_ADD, k < 2 ? 2 : -1);
         PQclear(r);

@@ -120,7 +120,10 @@ typedef struct eas_sync_view {
     /* every change and deletion up to this modseq is already reflected in the view: only later
      * ones need looking at (keeps a sync O(changes), not O(mailbox)) */
     apr_int64_t checked_modseq;
-    int complete; /* out: all changes/deletions after checked_modseq were listed */
+    /* every live item up to this modseq is held: only later ones can be adds (-1: walk all) */
+    apr_int64_t added_modseq;
+    int complete;      /* out: all changes/deletions after checked_modseq were listed */
+    int adds_complete; /* out: all adds were listed */
 } eas_sync_view;
 
 typedef struct eas_store eas_store;

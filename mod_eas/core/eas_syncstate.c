@@ -27,7 +27,8 @@ int eas_sync_load(PGconn *c, apr_pool_t *p, const char *device_pk, const char *f
     const char *params[2] = {device_pk, folder_id};
     PGresult *r = eas_db_exec(c, p, err,
                               "SELECT sync_key, prev_key, pending, uidvalidity, filter_type, "
-                              "seen_modseq, options, checked_modseq, prev_checked_modseq FROM "
+                              "seen_modseq, options, checked_modseq, prev_checked_modseq, "
+                              "added_modseq, prev_added_modseq FROM "
                               "sync_states WHERE device_pk = $1 AND "
                               "folder_id = $2 FOR UPDATE",
                               2, params);
@@ -47,6 +48,8 @@ int eas_sync_load(PGconn *c, apr_pool_t *p, const char *device_pk, const char *f
         st->options = PQgetisnull(r, 0, 6) ? NULL : apr_pstrdup(p, PQgetvalue(r, 0, 6));
         st->checked_modseq = apr_atoi64(PQgetvalue(r, 0, 7));
         st->prev_checked_modseq = apr_atoi64(PQgetvalue(r, 0, 8));
+        st->added_modseq = apr_atoi64(PQgetvalue(r, 0, 9));
+        st->prev_added_modseq = apr_atoi64(PQgetvalue(r, 0, 10));
     }
     PQclear(r);
     return 0;
@@ -174,23 +177,25 @@ int eas_sync_apply_pending(PGconn *c, apr_pool_t *p, const char *device_pk, cons
 int eas_sync_save(PGconn *c, apr_pool_t *p, const char *device_pk, const char *folder_id,
                   const char *key, const char *prev, const char *pending, int filter_type,
                   apr_int64_t seen_modseq, apr_int64_t checked, apr_int64_t prev_checked,
-                  const char **err)
+                  apr_int64_t added, apr_int64_t prev_added, const char **err)
 {
-    const char *params[9] = {device_pk,
-                             folder_id,
-                             key,
-                             prev,
-                             pending,
-                             I64(p, filter_type),
-                             I64(p, seen_modseq),
-                             I64(p, checked),
-                             I64(p, prev_checked)};
+    const char *params[11] = {device_pk,
+                              folder_id,
+                              key,
+                              prev,
+                              pending,
+                              I64(p, filter_type),
+                              I64(p, seen_modseq),
+                              I64(p, checked),
+                              I64(p, prev_checked),
+                              I64(p, added),
+                              I64(p, prev_added)};
     return run(c, p, err,
                "UPDATE sync_states SET sync_key = $3, prev_key = $4, pending = $5, "
                "filter_type = $6, seen_modseq = $7, checked_modseq = $8, "
-               "prev_checked_modseq = $9, updated_at = now() "
-               "WHERE device_pk = $1 AND folder_id = $2",
-               9, params);
+               "prev_checked_modseq = $9, added_modseq = $10, prev_added_modseq = $11, "
+               "updated_at = now() WHERE device_pk = $1 AND folder_id = $2",
+               11, params);
 }
 
 int eas_sync_save_options(PGconn *c, apr_pool_t *p, const char *device_pk, const char *folder_id,

@@ -26,6 +26,8 @@ typedef struct eas_sync_state {
     const char *options;             /* serialised eas_body_opts last sent, or NULL */
     apr_int64_t checked_modseq;      /* see eas_sync_view: valid for the view at sync_key */
     apr_int64_t prev_checked_modseq; /* ... and for the view at prev_key */
+    apr_int64_t added_modseq;        /* see eas_sync_view, likewise per key */
+    apr_int64_t prev_added_modseq;
 } eas_sync_state;
 
 /* How a presented key relates to the state. */
@@ -60,7 +62,7 @@ const char *eas_sync_pending_text(apr_pool_t *p, const apr_array_header_t *chang
 int eas_sync_save(PGconn *c, apr_pool_t *p, const char *device_pk, const char *folder_id,
                   const char *key, const char *prev, const char *pending, int filter_type,
                   apr_int64_t seen_modseq, apr_int64_t checked, apr_int64_t prev_checked,
-                  const char **err);
+                  apr_int64_t added, apr_int64_t prev_added, const char **err);
 
 /* Remembers the collection's Options (clients send them once; they persist). */
 int eas_sync_save_options(PGconn *c, apr_pool_t *p, const char *device_pk, const char *folder_id,
