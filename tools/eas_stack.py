@@ -372,6 +372,8 @@ mod_eas is running.
   logs:       {st.server_root}/logs/error_log
 Try:
   curl -i -u {user}:{pw} -X OPTIONS {st.url}/Microsoft-Server-ActiveSync
+Deliver a message to the demo mailbox (any RFC 5322 file; see docs/mailstore.md for Postfix):
+  printf 'Subject: hello\\n\\nfirst message\\n' | build/bin/eas-deliver --db "{st.conninfo}" --user {user} --create-user
 Administer devices and policies:
   build/bin/easctl --db "{st.conninfo}" device list
 Stop with: make stop
