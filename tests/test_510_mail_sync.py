@@ -652,3 +652,28 @@ def test_widening_the_filter_brings_older_mail(env):
     soft = [c.text("ServerId") for c in commands_of(r, "SoftDelete")]
     assert len(soft) == 2                           # "recent" (1 day) and "older"
     assert not commands_of(r, "Add") and not commands_of(r, "Delete")
+
+
+def test_multiple_collections_in_one_sync(env):
+    ph = phone_for(env, "multi@example.org")
+    inbox, sent = ph.folder("Inbox"), ph.folder("Sent Items")
+    deliver(env, "multi@example.org", message(subject="in"))
+    deliver(env, "multi@example.org", message(subject="out"), folder="sent")
+    ph.sync(inbox)
+    ph.sync(sent)
+
+    def both():
+        colls = "".join(f"<Collection><SyncKey>{ph.keys[f]}</SyncKey><CollectionId>{f}"
+                        "</CollectionId><GetChanges>1</GetChanges></Collection>"
+                        for f in (inbox, sent))
+        r = ph.cmd("Sync", f'{XML}<Sync xmlns="AirSync:"><Collections>{colls}</Collections>'
+                   '</Sync>')
+        out = {}
+        for c in r.doc.findall("Collections/Collection"):
+            fid = c.text("CollectionId")
+            assert c.text("Status") == "1"
+            ph.keys[fid] = c.text("SyncKey")
+            out[fid] = [a.text("ApplicationData/Subject") for a in c.findall("Commands/Add")]
+        return out
+    assert both() == {inbox: ["in"], sent: ["out"]}
+    assert both() == {inbox: [], sent: []}
