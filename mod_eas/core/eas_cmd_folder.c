@@ -62,16 +62,6 @@ static void add_folder_fields(xmlNodePtr n, const eas_folder *f)
     eas_xml_add_int(n, NULL, "Type", f->type);
 }
 
-static eas_store *open_store(eas_cmd_ctx *ctx)
-{
-    eas_store *s = eas_store_open(ctx->pool, ctx->db, ctx->dev.user_id);
-    if (s->provider->ensure_defaults(s) != 0) {
-        ctx->error = s->error;
-        return NULL;
-    }
-    return s;
-}
-
 int eas_cmd_foldersync(eas_cmd_ctx *ctx)
 {
     xmlNodePtr root = ctx->req ? xmlDocGetRootElement(ctx->req) : NULL, out, changes;
@@ -85,7 +75,7 @@ int eas_cmd_foldersync(eas_cmd_ctx *ctx)
         ctx->note = "FolderSync without a valid SyncKey";
         return status_doc(ctx, "FolderSync", FS_MALFORMED);
     }
-    if (!(s = open_store(ctx))) {
+    if (!(s = eas_store_open(ctx->pool, ctx->db, ctx->dev.user_id, &ctx->error))) {
         return -1;
     }
     if (eas_db_cmd(ctx->db, ctx->pool, &err, "BEGIN") != 0) {
@@ -200,7 +190,7 @@ static int folder_cmd(eas_cmd_ctx *ctx, const char *rootname, folder_op_fn *op)
         ctx->note = apr_pstrcat(ctx->pool, rootname, " without a valid SyncKey", NULL);
         return status_doc(ctx, rootname, FS_MALFORMED);
     }
-    if (!(s = open_store(ctx))) {
+    if (!(s = eas_store_open(ctx->pool, ctx->db, ctx->dev.user_id, &ctx->error))) {
         return -1;
     }
     if (eas_db_cmd(ctx->db, ctx->pool, &err, "BEGIN") != 0 ||

@@ -18,16 +18,6 @@
 
 #define NS_AS "AirSync:"
 
-static eas_store *open_store(eas_cmd_ctx *ctx)
-{
-    eas_store *s = eas_store_open(ctx->pool, ctx->db, ctx->dev.user_id);
-    if (s->provider->ensure_defaults(s) != 0) {
-        ctx->error = s->error;
-        return NULL;
-    }
-    return s;
-}
-
 /* --- GetItemEstimate ---------------------------------------------------------------------- */
 
 #define GIE    NS_GIE
@@ -111,7 +101,7 @@ int eas_cmd_getitemestimate(eas_cmd_ctx *ctx)
         ctx->note = "GetItemEstimate without Collections";
         return 0;
     }
-    if (!(s = open_store(ctx))) {
+    if (!(s = eas_store_open(ctx->pool, ctx->db, ctx->dev.user_id, &ctx->error))) {
         return -1;
     }
     /* a read-only transaction: applying pending to count must not persist (the key decides) */
@@ -201,7 +191,7 @@ int eas_cmd_moveitems(eas_cmd_ctx *ctx)
         ctx->note = "MoveItems without Move";
         return 0;
     }
-    if (!(s = open_store(ctx))) {
+    if (!(s = eas_store_open(ctx->pool, ctx->db, ctx->dev.user_id, &ctx->error))) {
         return -1;
     }
     for (mv = eas_xml_child(root, NS_MOVE, "Move"); mv; mv = eas_xml_next(mv), ++n) {
@@ -283,7 +273,7 @@ int eas_cmd_getattachment(eas_cmd_ctx *ctx)
         ctx->note = "GetAttachment without AttachmentName";
         return 0;
     }
-    if (!(s = open_store(ctx))) {
+    if (!(s = eas_store_open(ctx->pool, ctx->db, ctx->dev.user_id, &ctx->error))) {
         return -1;
     }
     st = attachment_bytes(ctx, s, ctx->q->attachment_name, &data, &len, &ctype);
@@ -470,7 +460,7 @@ int eas_cmd_itemoperations(eas_cmd_ctx *ctx)
         ctx->note = "ItemOperations without an ItemOperations body";
         return 0;
     }
-    if (!(s = open_store(ctx))) {
+    if (!(s = eas_store_open(ctx->pool, ctx->db, ctx->dev.user_id, &ctx->error))) {
         return -1;
     }
     eas_xml_add_int(out, NULL, "Status", 1);

@@ -685,9 +685,8 @@ int eas_cmd_sync(eas_cmd_ctx *ctx)
         eas_xml_add_int(out, NULL, "Status", SY_PROTOCOL_ERROR);
         return 0;
     }
-    sr.s = eas_store_open(ctx->pool, ctx->db, ctx->dev.user_id);
-    if (sr.s->provider->ensure_defaults(sr.s) != 0) {
-        return fail(ctx, sr.s->error);
+    if (!(sr.s = eas_store_open(ctx->pool, ctx->db, ctx->dev.user_id, &err))) {
+        return fail(ctx, err);
     }
     sr.budget = parse_window(root, WINDOW_MAX);
     sr.out = eas_xml_add(out, NULL, "Collections", NULL);

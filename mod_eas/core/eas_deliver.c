@@ -102,9 +102,7 @@ int eas_deliver(PGconn *c, apr_pool_t *p, const char *user, const char *folder, 
     if ((rc = find_user(c, p, user, flags & EAS_DELIVER_CREATE_USER, &user_id, err)) != 0) {
         return rc;
     }
-    s = eas_store_open(p, c, user_id);
-    if (s->provider->ensure_defaults(s) != 0) {
-        *err = s->error;
+    if (!(s = eas_store_open(p, c, user_id, err))) {
         return db_failure(c);
     }
     if (!eas_store_folders(s)) {

@@ -34,7 +34,7 @@ const char *eas_folder_class(int type)
     }
 }
 
-eas_store *eas_store_open(apr_pool_t *p, PGconn *db, const char *user_id)
+eas_store *eas_store_open(apr_pool_t *p, PGconn *db, const char *user_id, const char **err)
 {
     eas_store *s = apr_pcalloc(p, sizeof(*s));
     s->provider = &eas_pgstore_provider;
@@ -42,6 +42,10 @@ eas_store *eas_store_open(apr_pool_t *p, PGconn *db, const char *user_id)
     s->db = db;
     s->user_id = user_id;
     s->priv = apr_pcalloc(p, sizeof(store_cache));
+    if (s->provider->ensure_defaults(s) != 0) {
+        *err = s->error;
+        return NULL;
+    }
     return s;
 }
 

@@ -198,8 +198,9 @@ struct eas_store {
 /* The default provider. */
 extern const eas_store_provider eas_pgstore_provider;
 
-/* Opens the user's store with the configured provider (pgstore today). */
-eas_store *eas_store_open(apr_pool_t *p, PGconn *db, const char *user_id);
+/* Opens the user's store with the configured provider (pgstore today), creating the default
+ * folders on first use. NULL with *err when the store cannot be reached. */
+eas_store *eas_store_open(apr_pool_t *p, PGconn *db, const char *user_id, const char **err);
 
 /* The folder with this ServerId, or NULL. Looked up in the list from provider->folders. */
 const eas_folder *eas_store_folder(eas_store *s, const char *id);
