@@ -70,6 +70,27 @@ static int next_modseq(eas_store *s, const char **out)
                       params, 1, out);
 }
 
+/* 1 if the query returns a row, 0 if not, EAS_ST_ERROR on failure. */
+static int any_row(eas_store *s, const char *sql, int n, const char *const *params)
+{
+    PGresult *r = q(s, sql, n, params);
+    int yes;
+    if (!r) {
+        return EAS_ST_ERROR;
+    }
+    yes = PQntuples(r) > 0;
+    PQclear(r);
+    return yes;
+}
+
+/* Whether the live item (folder, uid) exists. */
+static int item_exists(eas_store *s, const char *folder_id, apr_int64_t uid)
+{
+    const char *params[2] = {folder_id, apr_psprintf(s->pool, "%" APR_INT64_T_FMT, uid)};
+    return any_row(s, "SELECT 1 FROM items WHERE folder_id = $1 AND uid = $2 AND NOT expunged", 2,
+                   params);
+}
+
 static apr_int64_t i64(const char *v)
 {
     return v ? apr_atoi64(v) : 0;
@@ -184,17 +205,10 @@ static int valid_name(const char *name)
 static int name_taken(eas_store *s, const char *parent_id, const char *name, const char *except)
 {
     const char *params[4] = {s->user_id, parent_id, name, except ? except : "0"};
-    PGresult *r = q(s,
-                    "SELECT 1 FROM folders WHERE user_id = $1 AND coalesce(parent_id, 0) = "
-                    "$2::bigint AND lower(name) = lower($3) AND id <> $4::bigint",
-                    4, params);
-    int taken;
-    if (!r) {
-        return EAS_ST_ERROR;
-    }
-    taken = PQntuples(r) > 0;
-    PQclear(r);
-    return taken;
+    return any_row(s,
+                   "SELECT 1 FROM folders WHERE user_id = $1 AND coalesce(parent_id, 0) = "
+                   "$2::bigint AND lower(name) = lower($3) AND id <> $4::bigint",
+                   4, params);
 }
 
 static int pg_folder_create(eas_store *s, const char *parent_id, const char *name, int type,
@@ -236,18 +250,11 @@ static int pg_folder_create(eas_store *s, const char *parent_id, const char *nam
 static int is_descendant(eas_store *s, const char *id, const char *candidate)
 {
     const char *params[2] = {id, candidate};
-    PGresult *r = q(s,
-                    "WITH RECURSIVE t AS (SELECT id FROM folders WHERE id = $1::bigint "
-                    " UNION ALL SELECT f.id FROM folders f JOIN t ON f.parent_id = t.id) "
-                    "SELECT 1 FROM t WHERE id = $2::bigint",
-                    2, params);
-    int yes;
-    if (!r) {
-        return EAS_ST_ERROR;
-    }
-    yes = PQntuples(r) > 0;
-    PQclear(r);
-    return yes;
+    return any_row(s,
+                   "WITH RECURSIVE t AS (SELECT id FROM folders WHERE id = $1::bigint "
+                   " UNION ALL SELECT f.id FROM folders f JOIN t ON f.parent_id = t.id) "
+                   "SELECT 1 FROM t WHERE id = $2::bigint",
+                   2, params);
 }
 
 static int pg_folder_update(eas_store *s, const char *id, const char *parent_id, const char *name)
@@ -915,15 +922,11 @@ static int pg_set_flags(eas_store *s, const eas_folder *f, apr_int64_t uid, cons
     rc = PQntuples(r) == 1 ? EAS_ST_OK : EAS_ST_NOT_FOUND;
     PQclear(r);
     if (rc == EAS_ST_NOT_FOUND && if_modseq) {
-        const char *p2[2] = {f->id, I64(s->pool, uid)};
-        r = q(s, "SELECT 1 FROM items WHERE folder_id = $1 AND uid = $2 AND NOT expunged", 2, p2);
-        if (!r) {
+        int there = item_exists(s, f->id, uid); /* it exists, so it changed since if_modseq */
+        if (there < 0) {
             return tx_end(s, own, EAS_ST_ERROR);
         }
-        if (PQntuples(r) == 1) {
-            rc = EAS_ST_CONFLICT;
-        }
-        PQclear(r);
+        rc = there ? EAS_ST_CONFLICT : rc;
     }
     if (rc == EAS_ST_OK && modseq_out) {
         *modseq_out = i64(ms[0]);
@@ -1007,20 +1010,16 @@ static int expunge_where(eas_store *s, const char *folder_id, const char *where_
 
 static int pg_expunge(eas_store *s, const eas_folder *f, apr_int64_t uid)
 {
-    const char *ms[1], *params[2] = {f->id, I64(s->pool, uid)};
-    PGresult *r;
+    const char *ms[1];
     int own, rc;
     if (tx_begin(s, &own) != 0 || next_modseq(s, ms) != 0) {
         return tx_end(s, own, EAS_ST_ERROR);
     }
-    r = q(s, "SELECT 1 FROM items WHERE folder_id = $1 AND uid = $2 AND NOT expunged", 2, params);
-    if (!r) {
-        return tx_end(s, own, EAS_ST_ERROR);
-    }
-    rc = PQntuples(r) == 1 ? 0 : EAS_ST_NOT_FOUND;
-    PQclear(r);
-    if (rc == 0) {
-        rc = expunge_where(s, f->id, params[1], ms[0]);
+    rc = item_exists(s, f->id, uid);
+    if (rc == 1) {
+        rc = expunge_where(s, f->id, I64(s->pool, uid), ms[0]);
+    } else if (rc == 0) {
+        rc = EAS_ST_NOT_FOUND;
     }
     return tx_end(s, own, rc);
 }
