@@ -114,7 +114,7 @@ int eas_cmd_foldersync(eas_cmd_ctx *ctx)
         cur = key;
         prev = -1;
     }
-    if (eas_fsync_save(ctx->db, ctx->pool, ctx->dev.device_pk, cur, diff->nelts ? prev : prev,
+    if (eas_fsync_save(ctx->db, ctx->pool, ctx->dev.device_pk, cur, prev,
                        eas_fsync_pending_text(ctx->pool, diff), &err) != 0 ||
         eas_db_cmd(ctx->db, ctx->pool, &err, "COMMIT") != 0) {
         return fail(ctx, err);

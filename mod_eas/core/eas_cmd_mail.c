@@ -20,7 +20,6 @@
 
 /* --- GetItemEstimate ---------------------------------------------------------------------- */
 
-#define GIE    NS_GIE
 #define NS_GIE "GetItemEstimate:"
 
 static int estimate_one(eas_cmd_ctx *ctx, eas_store *s, xmlNodePtr c, xmlNodePtr resp_root)
@@ -296,13 +295,6 @@ int eas_cmd_getattachment(eas_cmd_ctx *ctx)
 
 #define NS_IO "ItemOperations:"
 
-static const char *b64(apr_pool_t *p, const char *data, apr_size_t len)
-{
-    char *out = apr_palloc(p, (apr_size_t)apr_base64_encode_len((int)len));
-    apr_base64_encode(out, data, (int)len);
-    return out;
-}
-
 /* Range "m-n" of Options: clipped to the data; -1 if malformed. */
 static int parse_range(const char *r, apr_size_t total, apr_size_t *from, apr_size_t *to)
 {
@@ -379,7 +371,8 @@ static int fetch_attachment(eas_cmd_ctx *ctx, eas_store *s, xmlNodePtr fetch, xm
         eas_xml_add_int(props, NULL, "Part",
                         eas_cmd_add_part(ctx, data + from, len ? to - from + 1 : 0));
     } else {
-        eas_xml_add(props, NULL, "Data", len ? b64(ctx->pool, data + from, to - from + 1) : "");
+        eas_xml_add(props, NULL, "Data",
+                    len ? eas_base64(ctx->pool, data + from, to - from + 1) : "");
     }
     return 0;
 }
@@ -400,12 +393,7 @@ static int fetch_item(eas_cmd_ctx *ctx, eas_store *s, xmlNodePtr fetch, xmlNodeP
         folder = eas_store_folder(s, fid);
     }
     eas_body_opts_init(&o);
-    if (opt) {
-        o.mime_support = atoi(eas_xml_child_text(opt, NS_AS, "MIMESupport")
-                                  ? eas_xml_child_text(opt, NS_AS, "MIMESupport")
-                                  : "0");
-        eas_body_opts_parse(&o, opt, ctx->version);
-    }
+    eas_body_opts_parse(&o, opt, ctx->version); /* MIMESupport, BodyPreference */
     if (folder) {
         eas_body_fetch_spec(&o, &spec);
         if (s->provider->fetch(s, folder, &uid, 1, &spec, &it) != 0) {

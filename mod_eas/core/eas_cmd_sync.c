@@ -26,14 +26,11 @@
 #define SY_OK             1
 #define SY_BAD_KEY        3
 #define SY_PROTOCOL_ERROR 4
-#define SY_SERVER_ERROR   5
 #define SY_BAD_ITEM       6
 #define SY_CONFLICT       7
 #define SY_NOT_FOUND      8
 #define SY_HIERARCHY      12
 #define SY_EMPTY_NO_CACHE 13
-#define SY_BAD_WAIT       14
-#define SY_BAD_WINDOW     4
 
 #define WINDOW_MAX     512
 #define WINDOW_DEFAULT 100
@@ -44,7 +41,6 @@ typedef struct sync_req {
     xmlDocPtr doc;  /* response */
     xmlNodePtr out; /* response Collections */
     int budget;     /* items left in the Sync-level window */
-    int changed;    /* anything to send at all */
 } sync_req;
 
 static int fail(eas_cmd_ctx *ctx, const char *err)
@@ -341,9 +337,6 @@ static int client_commands(sync_req *sr, const eas_folder *f, xmlNodePtr cmds,
             return -1;
         }
     }
-    if (responses) {
-        sr->changed = 1;
-    }
     return 0;
 }
 
@@ -433,21 +426,20 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
     eas_body_opts o;
     eas_sync_view view;
     apr_array_header_t *changes = NULL;
-    xmlNodePtr coll, cmds;
+    xmlNodePtr coll, cmds, opts;
     int more = 0, window;
     apr_int64_t seen = -1, checked = 0, prev_checked = 0, added = -1, prev_added = -1;
 
     if (!key || !id) {
         collection_head(sr, key ? key : "0", id ? id : "", SY_PROTOCOL_ERROR);
-        sr->changed = 1;
         return 0;
     }
     if (!(f = eas_store_folder(sr->s, id))) {
         ctx->note = apr_psprintf(ctx->pool, "Sync of unknown collection %s: Status 12", id);
         collection_head(sr, key, id, SY_HIERARCHY);
-        sr->changed = 1;
         return 0;
     }
+    opts = mail_options(req);
     eas_body_opts_init(&o);
     if (gc) {
         o.get_changes = atoi(gc) != 0;
@@ -468,22 +460,20 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
         return fail(ctx, err);
     }
     /* Options persist: a request without them uses the ones sent last for this collection */
-    if (mail_options(req)) {
-        eas_body_opts_parse(&o, mail_options(req), ctx->version);
+    if (opts) {
+        eas_body_opts_parse(&o, opts, ctx->version);
     } else if (strcmp(key, "0") != 0) {
         eas_body_opts_load(&o, st.options);
     }
     if (strcmp(key, "0") == 0) {
         if (eas_sync_reset(ctx->db, ctx->pool, ctx->dev.device_pk, f, o.filter_type, &new_key,
                            &err) != 0 ||
-            (mail_options(req) &&
-             eas_sync_save_options(ctx->db, ctx->pool, ctx->dev.device_pk, f->id,
-                                   eas_body_opts_save(ctx->pool, &o), &err) != 0) ||
+            (opts && eas_sync_save_options(ctx->db, ctx->pool, ctx->dev.device_pk, f->id,
+                                           eas_body_opts_save(ctx->pool, &o), &err) != 0) ||
             eas_db_cmd(ctx->db, ctx->pool, &err, "COMMIT") != 0) {
             return fail(ctx, err);
         }
         collection_head(sr, new_key, id, SY_OK);
-        sr->changed = 1;
         return 0;
     }
     m = eas_sync_match(&st, key);
@@ -492,7 +482,6 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
         ctx->note =
             apr_psprintf(ctx->pool, "Sync key %s of collection %s unknown: Status 3", key, id);
         collection_head(sr, "0", id, SY_BAD_KEY);
-        sr->changed = 1;
         return 0;
     }
     if (m == EAS_KEY_CURRENT) {
@@ -537,7 +526,6 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
             if (server_changes(sr, f, changes, &o, cmds) != 0) {
                 return fail(ctx, ctx->error);
             }
-            sr->changed = 1;
             sr->budget -= changes->nelts;
         }
         if (more) {
@@ -549,7 +537,6 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
             } else {
                 xmlAddChild(coll, ma);
             }
-            sr->changed = 1;
         }
         if (changes->nelts == 0 && !more) {
             seen = f->modseq;
@@ -566,9 +553,8 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
     if (eas_sync_save(ctx->db, ctx->pool, ctx->dev.device_pk, f->id, new_key, prev_key,
                       changes ? eas_sync_pending_text(ctx->pool, changes) : "", o.filter_type, seen,
                       checked, prev_checked, added, prev_added, &err) != 0 ||
-        (mail_options(req) &&
-         eas_sync_save_options(ctx->db, ctx->pool, ctx->dev.device_pk, f->id,
-                               eas_body_opts_save(ctx->pool, &o), &err) != 0) ||
+        (opts && eas_sync_save_options(ctx->db, ctx->pool, ctx->dev.device_pk, f->id,
+                                       eas_body_opts_save(ctx->pool, &o), &err) != 0) ||
         eas_db_cmd(ctx->db, ctx->pool, &err, "COMMIT") != 0) {
         return fail(ctx, err);
     }

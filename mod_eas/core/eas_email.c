@@ -220,10 +220,10 @@ static void add_if(xmlNodePtr app, xmlNsPtr ns, const char *name, const char *v)
     }
 }
 
-static const char *b64(apr_pool_t *p, const char *raw, int len)
+const char *eas_base64(apr_pool_t *p, const char *data, apr_size_t len)
 {
-    char *out = apr_palloc(p, (apr_size_t)apr_base64_encode_len(len));
-    apr_base64_encode(out, raw, len);
+    char *out = apr_palloc(p, (apr_size_t)apr_base64_encode_len((int)len));
+    apr_base64_encode(out, data, (int)len);
     return out;
 }
 
@@ -262,8 +262,7 @@ static void add_body(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const eas_mai
         } else if (type == 4) {
             data = apr_pstrndup(p, data, (apr_size_t)limit);
         } else {
-            data = eas_mime_truncate(p, data, (apr_size_t)limit, &truncated);
-            truncated = 1;
+            data = eas_mime_truncate(p, data, (apr_size_t)limit, NULL);
         }
     } else if (type != 4 && data && (apr_int64_t)strlen(data) < full) {
         /* the store cut it already (fetch limits); say so */
@@ -343,7 +342,7 @@ static const char *conversation_index(apr_pool_t *p, apr_time_t received)
     for (i = 0; i < 5; ++i) {
         raw[i] = (char)((ft >> (56 - 8 * i)) & 0xff);
     }
-    return b64(p, raw, 5);
+    return eas_base64(p, raw, 5);
 }
 
 void eas_email_app_data(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const eas_folder *f,
@@ -375,7 +374,7 @@ void eas_email_app_data(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const eas_
         for (i = 0; it->flags.categories && i < it->flags.categories->nelts; ++i) {
             eas_xml_add(cats, em, "Category", APR_ARRAY_IDX(it->flags.categories, i, const char *));
         }
-        eas_xml_add(app, em2, "ConversationId", b64(p, it->conversation_id, 16));
+        eas_xml_add(app, em2, "ConversationId", eas_base64(p, it->conversation_id, 16));
         eas_xml_add(app, em2, "ConversationIndex", conversation_index(p, it->received));
         if (it->flags.last_verb) {
             eas_xml_add_int(app, em2, "LastVerbExecuted", it->flags.last_verb);

@@ -45,6 +45,9 @@ void eas_body_fetch_spec(const eas_body_opts *o, eas_fetch_spec *spec);
 void eas_email_app_data(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const eas_folder *f,
                         const eas_mail_item *it, const eas_body_opts *o, int version);
 
+/* Base64 of len bytes (binary properties, ItemOperations Data), in pool p. */
+const char *eas_base64(apr_pool_t *p, const char *data, apr_size_t len);
+
 /* EAS date text ("2026-11-21T10:00:00.000Z"), and back (0 if malformed). */
 const char *eas_date_text(apr_pool_t *p, apr_time_t t);
 apr_time_t eas_date_parse(const char *s);
