@@ -370,12 +370,13 @@ static int server_changes(sync_req *sr, const eas_folder *f, apr_array_header_t 
             continue;
         }
         if (!items[n]) {
-            /* expunged between the diff and the fetch: announce as gone so the view agrees */
-            ch->op = EAS_CH_DELETE;
-            if (APR_ARRAY_IDX(changes, i, eas_change).op == EAS_CH_DELETE) {
+            /* expunged between the diff and the fetch: a held item (Change) is announced gone;
+             * an Add the device never had is dropped. Pending records a delete either way. */
+            if (ch->op == EAS_CH_CHANGE) {
                 c = eas_xml_add(cmds, NULL, "Delete", NULL);
                 eas_xml_add(c, NULL, "ServerId", server_id(sr, f, ch->uid));
             }
+            ch->op = EAS_CH_DELETE;
             ++n;
             continue;
         }
