@@ -7,6 +7,7 @@
 #include "http_config.h"
 #include "http_log.h"
 
+#include "eas_cmd.h"
 #include "eas_config.h"
 #include "eas_query.h"
 
@@ -20,6 +21,11 @@ extern module AP_MODULE_DECLARE_DATA eas_module;
 #define DEF_POOL_TTL         300
 #define DEF_RETRY_AFTER      30
 #define DEF_MAX_REQUEST_SIZE ((apr_off_t)32 * 1024 * 1024)
+#define DEF_HB_MIN           60   /* Exchange and IceWarp */
+#define DEF_HB_MAX           1800 /* below common proxy/NAT idle timeouts; KB905013 */
+#define DEF_PING_MAX_FOLDERS 200
+#define DEF_PING_MAX_HELD    80 /* percent of ThreadsPerChild: the rest stays for Sync & co. */
+#define DEF_PING_SAFETY      600
 
 #define MERGE(base, add, field, unset) ((add)->field != (unset) ? (add)->field : (base)->field)
 
@@ -30,6 +36,8 @@ void *eas_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->pool_min = c->pool_keep = c->pool_max = -1;
     c->pool_timeout = c->pool_ttl = c->retry_after = -1;
     c->wipe_notify_user = -1;
+    c->hb_min = c->hb_max = c->ping_max_folders = c->ping_max_held = -1;
+    c->ping_max_held_pct = c->ping_safety = -1;
     return c;
 }
 
@@ -45,6 +53,17 @@ void *eas_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->retry_after = MERGE(base, add, retry_after, -1);
     c->wipe_notify_admin = MERGE(base, add, wipe_notify_admin, NULL);
     c->wipe_notify_user = MERGE(base, add, wipe_notify_user, -1);
+    c->hb_min = MERGE(base, add, hb_min, -1);
+    c->hb_max = MERGE(base, add, hb_max, -1);
+    c->ping_max_folders = MERGE(base, add, ping_max_folders, -1);
+    if (add->ping_max_held != -1) {
+        c->ping_max_held = add->ping_max_held;
+        c->ping_max_held_pct = add->ping_max_held_pct;
+    } else {
+        c->ping_max_held = base->ping_max_held;
+        c->ping_max_held_pct = base->ping_max_held_pct;
+    }
+    c->ping_safety = MERGE(base, add, ping_safety, -1);
     return c;
 }
 
@@ -177,6 +196,34 @@ static const char *set_pool_int(cmd_parms *cmd, void *dc, const char *arg)
     return parse_int(cmd, arg, min, max, field);
 }
 
+static const char *set_push_int(cmd_parms *cmd, void *dc, const char *arg)
+{
+    eas_srv_conf *c = SRV_CONF(cmd);
+    switch ((int)(long)cmd->info) {
+    case 0:
+        return parse_int(cmd, arg, 1, 86400, &c->hb_min);
+    case 1:
+        return parse_int(cmd, arg, 1, 86400, &c->hb_max);
+    case 2:
+        return parse_int(cmd, arg, 1, 10000, &c->ping_max_folders);
+    default:
+        return parse_int(cmd, arg, 10, 86400, &c->ping_safety);
+    }
+}
+
+/* "N" held Pings per child, or "P%" of ThreadsPerChild */
+static const char *set_ping_max_held(cmd_parms *cmd, void *dc, const char *arg)
+{
+    eas_srv_conf *c = SRV_CONF(cmd);
+    apr_size_t n = strlen(arg);
+    if (n > 1 && arg[n - 1] == '%') {
+        c->ping_max_held_pct = 1;
+        return parse_int(cmd, apr_pstrndup(cmd->pool, arg, n - 1), 1, 100, &c->ping_max_held);
+    }
+    c->ping_max_held_pct = 0;
+    return parse_int(cmd, arg, 1, 1000000, &c->ping_max_held);
+}
+
 static const char *set_wipe_notify_admin(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *at = strchr(arg, '@');
@@ -247,6 +294,17 @@ const command_rec eas_cmds[] = {
                   "address told when a device acknowledges a remote wipe"),
     AP_INIT_FLAG("EASWipeNotifyUser", set_wipe_notify_user, NULL, RSRC_CONF,
                  "tell the user when their device acknowledges a remote wipe (default Off)"),
+    AP_INIT_TAKE1("EASHeartbeatMin", set_push_int, (void *)0, RSRC_CONF,
+                  "shortest Ping/Sync heartbeat accepted, seconds (default 60)"),
+    AP_INIT_TAKE1("EASHeartbeatMax", set_push_int, (void *)1, RSRC_CONF,
+                  "longest Ping/Sync heartbeat accepted, seconds (default 1800)"),
+    AP_INIT_TAKE1("EASPingMaxFolders", set_push_int, (void *)2, RSRC_CONF,
+                  "folders one Ping may watch (default 200)"),
+    AP_INIT_TAKE1("EASPingMaxHeld", set_ping_max_held, NULL, RSRC_CONF,
+                  "held Pings per child process, N or a percentage of ThreadsPerChild "
+                  "(default 80%)"),
+    AP_INIT_TAKE1("EASPingSafetyCheck", set_push_int, (void *)3, RSRC_CONF,
+                  "seconds between safety re-checks of a held Ping (default 600)"),
     AP_INIT_TAKE1("EASMaxRequestSize", set_max_request_size, NULL, RSRC_CONF | ACCESS_CONF,
                   "largest request body accepted, bytes or with K/M/G (default 32M)"),
     AP_INIT_RAW_ARGS("EASProtocolVersions", set_protocol_versions, NULL, RSRC_CONF | ACCESS_CONF,
@@ -289,6 +347,26 @@ void eas_cfg_pool_params(const server_rec *s, eas_dbpool_params *params)
     params->ttl = apr_time_from_sec(DEF(c->pool_ttl, DEF_POOL_TTL));
 }
 
+void eas_cfg_push(const server_rec *s, eas_push_conf *push)
+{
+    const eas_srv_conf *c = eas_srv_config(s);
+    push->hb_min = DEF(c->hb_min, DEF_HB_MIN);
+    push->hb_max = DEF(c->hb_max, DEF_HB_MAX);
+    push->max_folders = DEF(c->ping_max_folders, DEF_PING_MAX_FOLDERS);
+    push->safety = DEF(c->ping_safety, DEF_PING_SAFETY);
+}
+
+int eas_cfg_ping_max_held(const server_rec *s, int threads_per_child)
+{
+    const eas_srv_conf *c = eas_srv_config(s);
+    int n;
+    if (c->ping_max_held != -1 && !c->ping_max_held_pct) {
+        return c->ping_max_held;
+    }
+    n = threads_per_child * DEF(c->ping_max_held, DEF_PING_MAX_HELD) / 100;
+    return n < 1 ? 1 : n;
+}
+
 apr_off_t eas_cfg_max_request_size(const request_rec *r)
 {
     apr_off_t v = eas_dir_config(r)->max_request_size;
@@ -305,7 +383,16 @@ const char *eas_config_check(apr_pool_t *p, server_rec *s)
 {
     for (; s; s = s->next) {
         eas_dbpool_params pp;
+        eas_push_conf push;
         eas_cfg_pool_params(s, &pp);
+        eas_cfg_push(s, &push);
+        if (push.hb_min > push.hb_max) {
+            return apr_psprintf(p,
+                                "mod_eas: EASHeartbeatMin (%d) is larger than EASHeartbeatMax (%d) "
+                                "in server %s:%u",
+                                push.hb_min, push.hb_max,
+                                s->server_hostname ? s->server_hostname : "?", (unsigned)s->port);
+        }
         if (pp.min > pp.keep || pp.keep > pp.max) {
             return apr_psprintf(p,
                                 "mod_eas: need EASDBPoolMin (%d) <= EASDBPoolKeep (%d) <= "

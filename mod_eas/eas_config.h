@@ -9,6 +9,9 @@
 
 #include "eas_db.h"
 
+struct eas_hub;
+struct eas_push_conf;
+
 /* Versions this build implements; EASProtocolVersions may only narrow this list. */
 #define EAS_IMPLEMENTED_VERSIONS "12.0,12.1,14.0,14.1,16.0,16.1"
 #define EAS_SERVER_VERSION       "16.1"
@@ -23,7 +26,13 @@ typedef struct eas_srv_conf {
     int retry_after;  /* seconds, for 503 */
     const char *wipe_notify_admin;
     int wipe_notify_user; /* -1 unset, 0/1 */
-    eas_dbpool *dbpool;   /* per child, set in child_init */
+    int hb_min, hb_max;   /* seconds */
+    int ping_max_folders;
+    int ping_max_held;     /* per child; with ping_max_held_pct: percent of ThreadsPerChild */
+    int ping_max_held_pct; /* -1 unset, 0/1 */
+    int ping_safety;       /* seconds */
+    eas_dbpool *dbpool;    /* per child, set in child_init */
+    struct eas_hub *hub;   /* per child, set in child_init */
 } eas_srv_conf;
 
 typedef struct eas_dir_conf {
@@ -50,6 +59,10 @@ int eas_cfg_retry_after(const server_rec *s);
 const char *eas_cfg_wipe_notify_admin(const server_rec *s);
 int eas_cfg_wipe_notify_user(const server_rec *s);
 void eas_cfg_pool_params(const server_rec *s, eas_dbpool_params *params);
+/* Push settings for commands (eas_cmd_ctx.push). */
+void eas_cfg_push(const server_rec *s, struct eas_push_conf *push);
+/* Held Pings allowed per child, given the MPM's threads per child. */
+int eas_cfg_ping_max_held(const server_rec *s, int threads_per_child);
 apr_off_t eas_cfg_max_request_size(const request_rec *r);
 const char *eas_cfg_protocol_versions(const request_rec *r);
 

@@ -30,11 +30,10 @@ typedef struct eas_req {
     request_rec *r;
     eas_query q;
     eas_dbpool *dbpool;
-    PGconn *db;
     eas_device_ref dev;
     const char *body;
     apr_size_t body_len;
-    eas_cmd_ctx ctx;
+    eas_cmd_ctx ctx; /* ctx.db is the request's one pooled connection (a held Ping lends it back) */
 } eas_req;
 
 #define STR(s) ((s) ? (s) : "-")
@@ -164,9 +163,9 @@ static int read_body(eas_req *er, apr_off_t limit)
 static apr_status_t release_db(void *data)
 {
     eas_req *er = data;
-    if (er->db) {
-        eas_dbpool_release(er->dbpool, er->db);
-        er->db = NULL;
+    if (er->ctx.db) {
+        eas_dbpool_release(er->dbpool, er->ctx.db);
+        er->ctx.db = NULL;
     }
     return APR_SUCCESS;
 }
@@ -186,7 +185,7 @@ static int command_failed(eas_req *er, const char *what)
 {
     request_rec *r = er->r;
     const char *err = er->ctx.error ? er->ctx.error : "unknown error";
-    if (PQstatus(er->db) != CONNECTION_OK) {
+    if (PQstatus(er->ctx.db) != CONNECTION_OK) { /* also when a held request found none */
         return service_unavailable(er, apr_pstrcat(r->pool, "database lost: ", err, NULL));
     }
     REQ_LOG(er, APLOG_ERR, 0, "EAS00040", apr_pstrcat(r->pool, what, " failed: ", err, NULL));
@@ -206,8 +205,8 @@ static int acquire_db(eas_req *er)
         return service_unavailable(er, "no database pool in this child");
     }
     er->dbpool = sc->dbpool;
-    er->db = eas_dbpool_acquire(er->dbpool);
-    if (!er->db) {
+    er->ctx.db = eas_dbpool_acquire(er->dbpool);
+    if (!er->ctx.db) {
         return service_unavailable(er, "database unavailable");
     }
     apr_pool_cleanup_register(r->pool, er, release_db, apr_pool_cleanup_null);
@@ -328,6 +327,19 @@ static int send_449(request_rec *r)
     return OK;
 }
 
+/* The client's socket, watched while a request is held so a hang-up frees the thread; -1 for
+ * HTTP/2 streams (their socket is the shared connection's). */
+static int client_socket(request_rec *r)
+{
+    apr_socket_t *sock;
+    apr_os_sock_t fd;
+    if (r->connection->master || !(sock = ap_get_conn_socket(r->connection)) ||
+        apr_os_sock_get(&fd, sock) != APR_SUCCESS) {
+        return -1;
+    }
+    return (int)fd;
+}
+
 static int dispatch(eas_req *er)
 {
     request_rec *r = er->r;
@@ -337,7 +349,6 @@ static int dispatch(eas_req *er)
     int rc;
 
     ctx->pool = r->pool;
-    ctx->db = er->db;
     ctx->user = r->user;
     ctx->q = &er->q;
     ctx->dev = er->dev;
@@ -346,6 +357,10 @@ static int dispatch(eas_req *er)
     ctx->body_len = er->body_len;
     ctx->wipe_notify_admin = eas_cfg_wipe_notify_admin(r->server);
     ctx->wipe_notify_user = eas_cfg_wipe_notify_user(r->server);
+    ctx->hub = eas_srv_config(r->server)->hub;
+    ctx->dbpool = er->dbpool;
+    ctx->client_fd = client_socket(r);
+    eas_cfg_push(r->server, &ctx->push);
 
     if (body_is_wbxml(er)) {
         char err[256];
@@ -393,6 +408,16 @@ static int dispatch(eas_req *er)
     }
     if (ctx->note) {
         REQ_LOG(er, APLOG_DEBUG, 0, "EAS00020", ctx->note);
+    }
+    if (ctx->warning) {
+        REQ_LOG(er, APLOG_WARNING, 0, "EAS00042", ctx->warning);
+    }
+    if (ctx->client_gone) {
+        r->connection->keepalive = AP_CONN_CLOSE; /* nobody is listening any more */
+        return OK;
+    }
+    if (ctx->retry_after) {
+        apr_table_setn(r->err_headers_out, "Retry-After", apr_itoa(r->pool, ctx->retry_after));
     }
     if (ctx->http_status && ctx->http_status != 200) {
         REQ_LOG(er, APLOG_INFO, 0, "EAS00023",
@@ -461,10 +486,10 @@ static int handle_post(request_rec *r)
     if (rv != OK) {
         return rv;
     }
-    if (eas_device_touch(er->db, r->pool, r->user, &er->q,
+    if (eas_device_touch(er->ctx.db, r->pool, r->user, &er->q,
                          apr_table_get(r->headers_in, "User-Agent"), r->useragent_ip, &er->dev,
                          &err) != 0) {
-        if (PQstatus(er->db) != CONNECTION_OK) {
+        if (PQstatus(er->ctx.db) != CONNECTION_OK) {
             return service_unavailable(er, apr_pstrcat(r->pool, "database lost: ", err, NULL));
         }
         REQ_LOG(er, APLOG_ERR, 0, "EAS00032",

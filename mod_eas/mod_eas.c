@@ -7,10 +7,13 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
+#include "ap_mpm.h"
+#include "mpm_common.h"
 
 #include "eas_config.h"
 #include "eas_mime.h"
 #include "eas_handler.h"
+#include "eas_hub.h"
 #include "eas_log.h"
 
 APLOG_USE_MODULE(eas);
@@ -45,14 +48,44 @@ static int eas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     return OK;
 }
 
+/* The hubs of this child, for child_stopping; written in child_init only. */
+static apr_array_header_t *child_hubs;
+
+/* One notification hub (LISTEN thread) per child and database. */
+static eas_hub *hub_for(apr_pool_t *pchild, apr_hash_t *hubs, server_rec *s)
+{
+    eas_srv_conf *c = eas_srv_config(s);
+    eas_hub *hub = apr_hash_get(hubs, c->db_conninfo, APR_HASH_KEY_STRING);
+    eas_hub_params hp;
+    int threads = 0;
+    apr_status_t rv;
+
+    if (hub) {
+        return hub;
+    }
+    ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
+    hp.conninfo = c->db_conninfo;
+    hp.max_waiters = eas_cfg_ping_max_held(s, threads > 0 ? threads : 1);
+    rv = eas_hub_create(&hub, &hp, pchild);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "EAS00004: cannot start the push listener; Ping answers 503");
+        return NULL;
+    }
+    apr_hash_set(hubs, c->db_conninfo, APR_HASH_KEY_STRING, hub);
+    APR_ARRAY_PUSH(child_hubs, eas_hub *) = hub;
+    return hub;
+}
+
 /* One libpq pool per child and distinct connection string: virtual hosts inheriting the main
  * server's EASDatabase share it. Created from pchild, so its cleanup closes the connections when
  * the child exits, after the MPM has joined the worker threads. */
 static void eas_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    apr_hash_t *pools = apr_hash_make(pchild);
+    apr_hash_t *pools = apr_hash_make(pchild), *hubs = apr_hash_make(pchild);
 
     eas_mime_init(); /* GMime's global tables, once, before any worker thread parses */
+    child_hubs = apr_array_make(pchild, 2, sizeof(eas_hub *));
     for (; s; s = s->next) {
         eas_srv_conf *c = eas_srv_config(s);
         eas_dbpool_params pp;
@@ -76,6 +109,17 @@ static void eas_child_init(apr_pool_t *pchild, server_rec *s)
             apr_hash_set(pools, key, APR_HASH_KEY_STRING, pool);
         }
         c->dbpool = pool;
+        c->hub = hub_for(pchild, hubs, s);
+    }
+}
+
+/* Graceful restart or stop: every held Ping answers now, so the threads are free to exit and the
+ * devices re-Ping the new generation at once. */
+static void eas_child_stopping(apr_pool_t *pchild, int graceful)
+{
+    int i;
+    for (i = 0; child_hubs && i < child_hubs->nelts; ++i) {
+        eas_hub_stop(APR_ARRAY_IDX(child_hubs, i, eas_hub *));
     }
 }
 
@@ -84,6 +128,7 @@ static void eas_register_hooks(apr_pool_t *p)
     ap_hook_check_config(eas_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(eas_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(eas_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_stopping(eas_child_stopping, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(eas_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

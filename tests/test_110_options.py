@@ -10,7 +10,7 @@ def test_options_headers(env):
     assert "ms-asprotocolcommands" in r.headers
     # only commands this build implements are advertised
     assert r.header("MS-ASProtocolCommands") == ("Sync,GetAttachment,FolderSync,FolderCreate,FolderDelete,FolderUpdate,"
-                                                 "MoveItems,GetItemEstimate,Settings,ItemOperations,"
+                                                 "MoveItems,GetItemEstimate,Settings,Ping,ItemOperations,"
                                                  "Provision")
     assert r.header("Allow") == "OPTIONS,POST"
     assert len(r.headers["ms-server-activesync"]) == 1

@@ -32,7 +32,8 @@ def test_migration_failure_rolls_back(env, tmp_path):
 def test_503_while_database_down_then_recovers(env, env_log):
     env_log.allow(r"EAS00101: cannot connect to PostgreSQL",
                   r"EAS00030: database (unavailable|lost).*device=DBDOWN1",
-                  r"EAS00030: no database pool")
+                  r"EAS00030: no database pool",
+                  r"EAS0005[01]: push listener")   # the LISTEN thread notices and reconnects
     r = env.eas("Sync", device_id="DBDOWN1")
     assert r.status == 200      # up: validated, recorded, answered by the device gate
     env.stack.pg_stop()

@@ -28,6 +28,12 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APACHE_MODULES = "/usr/lib/apache2/modules"
 
 
+DEFAULT_MPM = """StartServers 1
+ServerLimit 4
+ThreadsPerChild 25
+MaxRequestWorkers 100"""
+
+
 def pg_bindir():
     cands = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
                    key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0)
@@ -59,6 +65,7 @@ class Stack:
         self.link = os.path.abspath(var)
         self.fast = fast            # tests: fsync off etc.; never for make run
         self.eas_loglevel = eas_loglevel
+        self.mpm_conf = DEFAULT_MPM
         self.is_root = os.geteuid() == 0
         self.run_user = os.environ.get("EAS_RUN_USER", "eas") if self.is_root else None
         self.var = None
@@ -244,7 +251,7 @@ class Stack:
             text = f.read()
         for k, v in {"SERVER_ROOT": self.server_root, "PORT": str(self.http_port),
                      "APACHE_MODULES": APACHE_MODULES, "CONNINFO": self.conninfo,
-                     "EAS_LOGLEVEL": self.eas_loglevel}.items():
+                     "EAS_LOGLEVEL": self.eas_loglevel, "MPM_CONF": self.mpm_conf}.items():
             text = text.replace(f"@{k}@", v)
         with open(self.conf_path(), "w") as f:
             f.write(text)

@@ -8,8 +8,18 @@
 #include <libpq-fe.h>
 #include <libxml/tree.h>
 
+#include "eas_db.h"
 #include "eas_device.h"
 #include "eas_query.h"
+
+struct eas_hub;
+
+/* Direct Push settings (EASHeartbeatMin/Max, EASPingMaxFolders, EASPingSafetyCheck). */
+typedef struct eas_push_conf {
+    int hb_min, hb_max; /* seconds a held Ping or Sync may last */
+    int max_folders;    /* folders one Ping may watch */
+    int safety;         /* seconds between safety re-checks of a held request */
+} eas_push_conf;
 
 typedef struct eas_cmd_ctx {
     apr_pool_t *pool;
@@ -24,6 +34,11 @@ typedef struct eas_cmd_ctx {
     /* settings from the server configuration */
     const char *wipe_notify_admin; /* address told when a wipe is acknowledged, or NULL */
     int wipe_notify_user;          /* tell the user too (when r->user is an address) */
+    /* lent by the glue to commands that hold the request (Ping, Sync with Wait) */
+    struct eas_hub *hub; /* this process's notification hub, NULL: none (answer at once) */
+    eas_dbpool *dbpool;  /* db goes back here while the request sleeps */
+    int client_fd;       /* the client's socket, to notice a hang-up (-1: unknown) */
+    eas_push_conf push;
     /* out */
     xmlDocPtr resp;  /* response document (encoded by the caller), or NULL */
     const char *raw; /* or a raw body (GetAttachment), with its length and type */
@@ -32,6 +47,9 @@ typedef struct eas_cmd_ctx {
     apr_array_header_t *parts; /* multipart ItemOperations: eas_part, part 0 is the WBXML */
     int http_status;           /* 0 = 200 */
     const char *note;          /* a phrase for the request log line */
+    const char *warning;       /* trouble worth a log line (ERR) though the answer is sent */
+    int retry_after;           /* with http_status 503: ask the device to come back later */
+    int client_gone;           /* the client hung up while held: nothing to send */
     const char *error;         /* set with a -1 return: internal failure, logged, HTTP 500 */
 } eas_cmd_ctx;
 
@@ -58,5 +76,6 @@ int eas_cmd_getitemestimate(eas_cmd_ctx *ctx);
 int eas_cmd_moveitems(eas_cmd_ctx *ctx);
 int eas_cmd_itemoperations(eas_cmd_ctx *ctx);
 int eas_cmd_getattachment(eas_cmd_ctx *ctx);
+int eas_cmd_ping(eas_cmd_ctx *ctx);
 
 #endif

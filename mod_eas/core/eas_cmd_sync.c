@@ -15,6 +15,7 @@
 #include "eas_compose.h"
 #include "eas_db.h"
 #include "eas_email.h"
+#include "eas_push.h"
 #include "eas_store.h"
 #include "eas_syncstate.h"
 #include "eas_wbxml.h"
@@ -31,6 +32,7 @@
 #define SY_NOT_FOUND      8
 #define SY_HIERARCHY      12
 #define SY_EMPTY_NO_CACHE 13
+#define SY_LIMIT          14
 
 #define WINDOW_MAX     512
 #define WINDOW_DEFAULT 100
@@ -41,6 +43,7 @@ typedef struct sync_req {
     xmlDocPtr doc;  /* response */
     xmlNodePtr out; /* response Collections */
     int budget;     /* items left in the Sync-level window */
+    int loud;       /* something to say: a new key, a command answered, an error status */
 } sync_req;
 
 static int fail(eas_cmd_ctx *ctx, const char *err)
@@ -414,6 +417,17 @@ static xmlNodePtr mail_options(xmlNodePtr coll)
     return NULL;
 }
 
+static int has_commands(xmlNodePtr req)
+{
+    xmlNodePtr cmds = eas_xml_child(req, NS, "Commands"), c;
+    for (c = cmds ? cmds->children : NULL; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int sync_collection(sync_req *sr, xmlNodePtr req)
 {
     eas_cmd_ctx *ctx = sr->ctx;
@@ -428,9 +442,10 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
     eas_sync_view view;
     apr_array_header_t *changes = NULL;
     xmlNodePtr coll, cmds, opts;
-    int more = 0, window;
+    int more = 0, window, was_loud = sr->loud;
     apr_int64_t seen = -1, checked = 0, prev_checked = 0, added = -1, prev_added = -1;
 
+    sr->loud = 1; /* until the quiet case below is known */
     if (!key || !id) {
         collection_head(sr, key ? key : "0", id ? id : "", SY_PROTOCOL_ERROR);
         return 0;
@@ -551,6 +566,16 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
             added = -1;
         }
     }
+    if (m == EAS_KEY_CURRENT && !st.pending[0] && !has_commands(req) &&
+        (!changes || changes->nelts == 0) && !more && st.filter_type == o.filter_type) {
+        /* nothing happened: the device keeps its key (and may get an empty response) */
+        new_key = st.sync_key;
+        prev_key = st.prev_key;
+        prev_checked = st.prev_checked_modseq;
+        prev_added = st.prev_added_modseq;
+        xmlNodeSetContent(eas_xml_child(coll, NS, "SyncKey"), BAD_CAST new_key);
+        sr->loud = was_loud;
+    }
     if (eas_sync_save(ctx->db, ctx->pool, ctx->dev.device_pk, f->id, new_key, prev_key,
                       changes ? eas_sync_pending_text(ctx->pool, changes) : "", o.filter_type, seen,
                       checked, prev_checked, added, prev_added, &err) != 0 ||
@@ -628,18 +653,131 @@ static void use_current_keys(eas_cmd_ctx *ctx, xmlNodePtr colls)
     }
 }
 
+/* One pass over the collections into a fresh response document (sr->doc). */
+static int run_collections(sync_req *sr, xmlNodePtr root, xmlNodePtr colls, xmlDocPtr cached,
+                           int partial)
+{
+    eas_cmd_ctx *ctx = sr->ctx;
+    const char *err = NULL;
+    xmlNodePtr c;
+
+    sr->doc = eas_xml_new_doc(NS, "Sync");
+    sr->loud = 0;
+    if (!(sr->s = eas_store_open(ctx->pool, ctx->db, ctx->dev.user_id, &err))) {
+        return fail(ctx, err);
+    }
+    sr->budget = parse_window(root, WINDOW_MAX);
+    sr->out = eas_xml_add(xmlDocGetRootElement(sr->doc), NULL, "Collections", NULL);
+    for (c = eas_xml_child(colls, NS, "Collection"); c; c = eas_xml_next(c)) {
+        if (sync_collection(sr, c) != 0) {
+            return -1;
+        }
+    }
+    if (partial && cached) {
+        /* Partial: the cached collections the request did not name run as well */
+        xmlNodePtr cc = eas_xml_child(xmlDocGetRootElement(cached), NS, "Collections");
+        use_current_keys(ctx, cc);
+        for (c = cc ? eas_xml_child(cc, NS, "Collection") : NULL; c; c = eas_xml_next(c)) {
+            const char *id = eas_xml_child_text(c, NS, "CollectionId");
+            xmlNodePtr r;
+            int named = 0;
+            for (r = eas_xml_child(colls, NS, "Collection"); r; r = eas_xml_next(r)) {
+                const char *rid = eas_xml_child_text(r, NS, "CollectionId");
+                if (id && rid && strcmp(id, rid) == 0) {
+                    named = 1;
+                }
+            }
+            if (!named && sync_collection(sr, c) != 0) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Wait (minutes, 12.1) or HeartbeatInterval (seconds, 14.0+): how long a Sync without changes may
+ * be held. 0: not asked; -1: a Status document was set (4 both given, 14 out of bounds). */
+static int hold_seconds(eas_cmd_ctx *ctx, xmlNodePtr root, xmlNodePtr out)
+{
+    const char *wait = eas_xml_child_text(root, NS, "Wait");
+    const char *hb = eas_xml_child_text(root, NS, "HeartbeatInterval");
+    int v, lo = ctx->push.hb_min, hi = ctx->push.hb_max, unit = 1;
+
+    if (wait && hb) {
+        eas_xml_add_int(out, NULL, "Status", SY_PROTOCOL_ERROR);
+        ctx->note = "Sync with both Wait and HeartbeatInterval: Status 4";
+        return -1;
+    }
+    if (!wait && !hb) {
+        return 0;
+    }
+    if (wait) { /* minutes, 1..59 by the protocol, within the configured bounds */
+        unit = 60;
+        lo = (lo + 59) / 60 > 1 ? (lo + 59) / 60 : 1;
+        hi = hi / 60 < 59 ? hi / 60 : 59;
+    }
+    v = atoi(wait ? wait : hb);
+    if (v < lo || v > hi) {
+        eas_xml_add_int(out, NULL, "Status", SY_LIMIT);
+        eas_xml_add_int(out, NULL, "Limit", v < lo ? lo : hi);
+        ctx->note = apr_psprintf(ctx->pool, "Sync %s %d outside %d..%d: Status 14",
+                                 wait ? "Wait" : "HeartbeatInterval", v, lo, hi);
+        return -1;
+    }
+    return v * unit;
+}
+
+/* The collections a held Sync watches. */
+static eas_watch *sync_watch(eas_cmd_ctx *ctx, xmlNodePtr colls, xmlDocPtr cached)
+{
+    apr_array_header_t *ids = apr_array_make(ctx->pool, 4, sizeof(const char *));
+    xmlNodePtr lists[2], c;
+    eas_watch *w;
+    int i, k;
+
+    lists[0] = colls;
+    lists[1] = cached ? eas_xml_child(xmlDocGetRootElement(cached), NS, "Collections") : NULL;
+    for (k = 0; k < 2; ++k) {
+        for (c = lists[k] ? eas_xml_child(lists[k], NS, "Collection") : NULL; c;
+             c = eas_xml_next(c)) {
+            const char *id = eas_xml_child_text(c, NS, "CollectionId");
+            if (id) {
+                APR_ARRAY_PUSH(ids, const char *) = id;
+            }
+        }
+    }
+    w = eas_watch_make(ctx->pool, ids->nelts);
+    for (i = 0; i < ids->nelts; ++i) {
+        w->ids[i] = APR_ARRAY_IDX(ids, i, const char *);
+        w->fids[i] = apr_atoi64(w->ids[i]);
+    }
+    return w;
+}
+
+static apr_status_t free_doc_ptr(void *d)
+{
+    xmlDocPtr *doc = d;
+    if (*doc) {
+        xmlFreeDoc(*doc);
+        *doc = NULL;
+    }
+    return APR_SUCCESS;
+}
+
 int eas_cmd_sync(eas_cmd_ctx *ctx)
 {
-    xmlNodePtr root = ctx->req ? xmlDocGetRootElement(ctx->req) : NULL, colls, c, out;
+    xmlNodePtr root = ctx->req ? xmlDocGetRootElement(ctx->req) : NULL, colls, out;
     xmlDocPtr cached = NULL;
     const char *err = NULL;
-    sync_req sr;
-    int partial = 0;
+    eas_waiter *wt = NULL;
+    apr_int64_t seq = 0;
+    apr_time_t deadline = 0;
+    sync_req *sr = apr_pcalloc(ctx->pool, sizeof(*sr)); /* outlives the call: cleanup below */
+    int partial = 0, hold;
 
-    memset(&sr, 0, sizeof(sr));
-    sr.ctx = ctx;
-    ctx->resp = sr.doc = eas_xml_new_doc(NS, "Sync");
-    out = xmlDocGetRootElement(sr.doc);
+    sr->ctx = ctx;
+    ctx->resp = eas_xml_new_doc(NS, "Sync");
+    out = xmlDocGetRootElement(ctx->resp);
 
     if (root && !eas_xml_is(root, NS, "Sync")) {
         eas_xml_add_int(out, NULL, "Status", SY_PROTOCOL_ERROR);
@@ -672,34 +810,65 @@ int eas_cmd_sync(eas_cmd_ctx *ctx)
         eas_xml_add_int(out, NULL, "Status", SY_PROTOCOL_ERROR);
         return 0;
     }
-    if (!(sr.s = eas_store_open(ctx->pool, ctx->db, ctx->dev.user_id, &err))) {
-        return fail(ctx, err);
+    if ((hold = hold_seconds(ctx, root, out)) < 0) {
+        return 0;
     }
-    sr.budget = parse_window(root, WINDOW_MAX);
-    sr.out = eas_xml_add(out, NULL, "Collections", NULL);
-    for (c = eas_xml_child(colls, NS, "Collection"); c; c = eas_xml_next(c)) {
-        if (sync_collection(&sr, c) != 0) {
+    xmlFreeDoc(ctx->resp);
+    ctx->resp = NULL;
+
+    /* a Sync ends the device's held Ping (or held Sync); a held Sync joins the hub first, so a
+     * change committed while it looks is a notification, never lost */
+    if (hold > 0 && ctx->version >= 121) {
+        eas_watch *w = sync_watch(ctx, colls, partial ? cached : NULL);
+        if (eas_push_join(ctx, w, &wt) != EAS_JOIN_OK) {
+            hold = 0; /* full or stopping: answer now, the device asks again */
+        }
+        deadline = apr_time_now() + apr_time_from_sec(hold);
+    } else {
+        hold = 0;
+    }
+    if (eas_push_hold(ctx, hold > 0, NULL, NULL, &seq) != 0) {
+        return -1;
+    }
+    if (wt) {
+        eas_hub_set_seq(wt, seq);
+    }
+    apr_pool_cleanup_register(ctx->pool, &sr->doc, free_doc_ptr, apr_pool_cleanup_null);
+    for (;;) {
+        unsigned ev;
+        if (run_collections(sr, root, colls, cached, partial) != 0) {
             return -1;
         }
+        if (sr->loud || !wt) {
+            break;
+        }
+        ev = eas_push_sleep(ctx, wt, deadline, NULL);
+        if (ev & EAS_WAKE_CLIENT_GONE) {
+            ctx->client_gone = 1;
+            ctx->note = "Sync: the client hung up while held";
+            return 0;
+        }
+        if (ev & (EAS_WAKE_SUPERSEDED | EAS_WAKE_STOPPING | EAS_WAKE_TIMEOUT)) {
+            break; /* nothing new: the empty response below */
+        }
+        if (eas_push_reconnect(ctx) != 0) {
+            break; /* database unavailable: the empty response, the device asks again later */
+        }
+        xmlFreeDoc(sr->doc);
+        sr->doc = NULL;
     }
-    if (partial && cached) {
-        /* Partial: the cached collections the request did not name run as well */
-        xmlNodePtr cc = eas_xml_child(xmlDocGetRootElement(cached), NS, "Collections");
-        use_current_keys(ctx, cc);
-        for (c = cc ? eas_xml_child(cc, NS, "Collection") : NULL; c; c = eas_xml_next(c)) {
-            const char *id = eas_xml_child_text(c, NS, "CollectionId");
-            xmlNodePtr r;
-            int named = 0;
-            for (r = eas_xml_child(colls, NS, "Collection"); r; r = eas_xml_next(r)) {
-                const char *rid = eas_xml_child_text(r, NS, "CollectionId");
-                if (id && rid && strcmp(id, rid) == 0) {
-                    named = 1;
-                }
-            }
-            if (!named && sync_collection(&sr, c) != 0) {
-                return -1;
-            }
+    if (wt) {
+        eas_hub_leave(wt);
+        if (sr->loud && ctx->db) {
+            eas_push_unhold(ctx, seq);
         }
     }
+    if (!sr->loud && ctx->version >= 121) {
+        ctx->note = apr_pstrcat(ctx->pool, ctx->note ? ctx->note : "Sync",
+                                "; no changes: empty response", NULL);
+        return 0; /* MS-ASCMD 4.5.10: an empty 200, the keys stay as they are */
+    }
+    ctx->resp = sr->doc; /* the handler frees it from now on */
+    sr->doc = NULL;
     return 0;
 }

@@ -27,7 +27,7 @@ static eas_cmd_info commands[EAS_CMD_COUNT] = {
      0},
     {EAS_CMD_SEARCH, "Search", 16, "Search:", "Search", NULL, 0},
     {EAS_CMD_SETTINGS, "Settings", 17, "Settings:", "Settings", eas_cmd_settings, 1},
-    {EAS_CMD_PING, "Ping", 18, "Ping:", "Ping", NULL, 0},
+    {EAS_CMD_PING, "Ping", 18, "Ping:", "Ping", eas_cmd_ping, 1},
     {EAS_CMD_ITEMOPERATIONS, "ItemOperations", 19, "ItemOperations:", "ItemOperations",
      eas_cmd_itemoperations, 1},
     {EAS_CMD_PROVISION, "Provision", 20, "Provision:", "Provision", eas_cmd_provision, 1},

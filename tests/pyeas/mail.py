@@ -119,6 +119,8 @@ class Phone:
         seen = {}
         for _ in range(10000):
             r = self.sync(fid, window=window, options=options)
+            if r.doc is None:       # empty response: nothing changed (MS-ASCMD 4.5.10)
+                break
             coll = r.doc.find("Collections/Collection")
             for a in coll.findall("Commands/Add"):
                 sid = a.text("ServerId")
@@ -130,6 +132,8 @@ class Phone:
 
 
 def commands_of(r, kind):
+    if r.doc is None:               # empty response: no changes
+        return []
     coll = r.doc.find("Collections/Collection")
     return coll.findall(f"Commands/{kind}") if coll is not None else []
 
