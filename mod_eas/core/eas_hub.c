@@ -95,7 +95,7 @@ static int stopping(eas_hub *hub)
 }
 
 /* Payloads: "uid:folder", "uid:hierarchy", "uid:d:device:seq" (sql/004, sql/005). */
-static void dispatch(eas_hub *hub, const char *payload)
+void eas_hub_notify(eas_hub *hub, const char *payload)
 {
     char *end;
     apr_int64_t uid = apr_strtoi64(payload, &end, 10), fid = 0, dev = 0, seq = 0;
@@ -307,7 +307,7 @@ static void *APR_THREAD_FUNC listener(apr_thread_t *t, void *data)
             PGnotify *nt;
             int ok = PQconsumeInput(pg);
             while ((nt = PQnotifies(pg)) != NULL) {
-                dispatch(hub, nt->extra);
+                eas_hub_notify(hub, nt->extra);
                 PQfreemem(nt);
             }
             if (!ok || PQstatus(pg) != CONNECTION_OK) {

@@ -65,6 +65,10 @@ void eas_hub_set_seq(eas_waiter *w, apr_int64_t seq);
  * written since the last call (OR-ed in). */
 unsigned eas_hub_wait(eas_waiter *w, apr_time_t until, unsigned char *changed);
 
+/* What the listener does with each notification payload: "user:folder", "user:hierarchy" or
+ * "user:d:device:seq". Wakes the waiters concerned; unknown payloads are ignored. */
+void eas_hub_notify(eas_hub *hub, const char *payload);
+
 /* Unregisters (idempotent; also run by the pool cleanup). */
 void eas_hub_leave(eas_waiter *w);
 

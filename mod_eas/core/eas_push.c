@@ -159,6 +159,21 @@ int eas_push_hold(eas_cmd_ctx *ctx, int waiting, const char *heartbeat, const ch
     const char *params[5] = {ctx->dev.device_pk, ctx->dev.user_id, waiting ? "t" : "f", heartbeat,
                              folders};
     const char *v[1];
+    if (!waiting) {
+        /* every Sync: one index probe, a write and a notification only when something is held */
+        PGresult *r = eas_db_exec(
+            ctx->db, ctx->pool, &ctx->error,
+            "WITH u AS (UPDATE ping_states SET hold_seq = hold_seq + 1, held = false "
+            "WHERE device_pk = $1 AND held RETURNING hold_seq) "
+            "SELECT pg_notify('eas_changes', $2 || ':d:' || $1 || ':' || hold_seq) FROM u",
+            2, params);
+        if (!r) {
+            return -1;
+        }
+        PQclear(r);
+        *seq = 0;
+        return 0;
+    }
     if (eas_db_row(ctx->db, ctx->pool, &ctx->error, "SELECT eas_hold_begin($1, $2, $3, $4, $5)", 5,
                    params, 1, v) != 0) {
         return -1;

@@ -130,7 +130,7 @@ class Env:
 
     # --- HTTP -------------------------------------------------------------------------
     def curl(self, path, method="GET", user=None, password=None, headers=None, data=None,
-             data_file=None, extra=None, timeout=30):
+             data_file=None, extra=None, timeout=30, base=None):
         hfile = tempfile.NamedTemporaryFile(delete=False)
         bfile = tempfile.NamedTemporaryFile(delete=False)
         hfile.close()
@@ -149,7 +149,7 @@ class Env:
         if data_file is not None:
             argv += ["--data-binary", f"@{data_file}"]
         argv += list(extra or [])
-        argv.append(self.url + path)
+        argv.append((base or self.url) + path)   # base: another server of the same database
         r = subprocess.run(argv, capture_output=True, text=True)
         with open(hfile.name, "rb") as f:
             raw = f.read().decode("latin-1")
