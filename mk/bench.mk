@@ -8,13 +8,31 @@
 #       $(B)/bench-sync.json. Never asserts on timing; fails only when the sync is wrong.
 #       BENCH_MESSAGES=1000 is a quick smoke run. More knobs (BENCH_REPEAT, BENCH_WINDOW,
 #       BENCH_ANALYZE, EAS_TEST_KEEP) are read from the environment: see bench/bench_sync.py.
+#
+#   make bench-push [BENCH_DEVICES=10000]
+#       Direct Push: a throw-away stack sized by conf/push-10k.conf (mpm_event + EASPing*), one
+#       Ping held per simulated device (bench/ping_load.c, one epoll process), then idle CPU and
+#       httpd memory per held Ping from /proc, then deliveries and their wake-up latency; prints a
+#       table, writes $(B)/bench-push.json. Never asserts on timing; fails only on errors, missed
+#       or wrong wake-ups, or fewer Pings held than devices. BENCH_DEVICES=200 is a quick smoke
+#       run. More knobs (BENCH_IDLE, BENCH_DELIVERIES, BENCH_RATE, BENCH_HEARTBEAT, BENCH_CONF,
+#       BENCH_SYNC, ...) are read from the environment: see bench/bench_ping.py.
 
 BENCH_MESSAGES ?= 10000
 BENCH_NEW      ?= 100
 BENCH_SEED     ?= 20240601
+BENCH_DEVICES  ?= 10000
 
-.PHONY: bench-sync
+.PHONY: bench-sync bench-push
 
 bench-sync: all
 	BENCH_MESSAGES=$(BENCH_MESSAGES) BENCH_NEW=$(BENCH_NEW) BENCH_SEED=$(BENCH_SEED) \
 	    BENCH_JSON=$(B)/bench-sync.json $(PYTHON) bench/bench_sync.py
+
+# the load client is a benchmark tool, not an installed one: build/bench, not build/bin
+$(B)/bench/ping_load: bench/ping_load.c $(B)/libeascore.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CORE_CFLAGS) -o $@ $< $(B)/libeascore.a $(CORE_LIBS)
+
+bench-push: all $(B)/bench/ping_load
+	BENCH_DEVICES=$(BENCH_DEVICES) BENCH_JSON=$(B)/bench-push.json $(PYTHON) bench/bench_ping.py

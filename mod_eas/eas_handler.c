@@ -346,6 +346,7 @@ static int dispatch(eas_req *er)
     eas_cmd_ctx *ctx = &er->ctx;
     const eas_cmd_info *cmd = er->q.cmd;
     eas_gate_result gate;
+    apr_pool_t *gate_pool;
     int rc;
 
     ctx->pool = r->pool;
@@ -375,8 +376,17 @@ static int dispatch(eas_req *er)
         apr_pool_cleanup_register(r->pool, ctx->req, free_doc, apr_pool_cleanup_null);
     }
 
-    if (eas_gate_check(ctx, &gate) != 0) {
+    /* the gate's look-ups (access rules, effective policy) in a pool of their own, dropped once
+     * the device passes: a held Ping must not keep them for its whole heartbeat */
+    apr_pool_create(&gate_pool, r->pool);
+    ctx->pool = gate_pool;
+    rc = eas_gate_check(ctx, &gate);
+    ctx->pool = r->pool;
+    if (rc != 0) {
         return command_failed(er, "device gate");
+    }
+    if (gate.kind == EAS_GATE_PASS) {
+        apr_pool_destroy(gate_pool);
     }
     if (gate.kind == EAS_GATE_HTTP) {
         REQ_LOG(er, APLOG_INFO, 0, "EAS00021",

@@ -43,3 +43,8 @@ BEGIN
     END IF;
     RETURN seq;
 END $$;
+
+-- Every Ping and Sync lists the user's folders (a recursive walk from the top level down): the
+-- recursive step must find a folder's children by index, not by scanning every user's folders.
+-- Also serves ON DELETE CASCADE of a parent folder.
+CREATE INDEX folders_parent ON folders (parent_id);

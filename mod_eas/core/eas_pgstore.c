@@ -151,7 +151,8 @@ static int pg_folders(eas_store *s, apr_array_header_t **out)
         q(s,
           "WITH RECURSIVE t AS ("
           " SELECT f.*, 0 AS depth FROM folders f WHERE user_id = $1 AND parent_id IS NULL"
-          " UNION ALL SELECT f.*, t.depth + 1 FROM folders f JOIN t ON f.parent_id = t.id)"
+          " UNION ALL SELECT f.*, t.depth + 1 FROM folders f JOIN t ON f.parent_id = t.id"
+          "  WHERE f.user_id = $1)"
           " SELECT t.id, coalesce(t.parent_id, 0), t.name, t.type, t.special, "
           " t.uidvalidity, coalesce((SELECT max(modseq) FROM items i "
           "   WHERE i.folder_id = t.id), 0) "
