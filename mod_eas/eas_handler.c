@@ -422,6 +422,11 @@ static int dispatch(eas_req *er)
     if (ctx->warning) {
         REQ_LOG(er, APLOG_WARNING, 0, "EAS00042", ctx->warning);
     }
+    if (ctx->error) { /* answered with the protocol's server-error status */
+        REQ_LOG(er, APLOG_ERR, 0, "EAS00043",
+                apr_pstrcat(r->pool, cmd->name,
+                            " failed, answered with its error status: ", ctx->error, NULL));
+    }
     if (ctx->client_gone) {
         r->connection->keepalive = AP_CONN_CLOSE; /* nobody is listening any more */
         return OK;

@@ -432,3 +432,18 @@ def test_two_servers_on_one_database_push_across(env, second_server):
     assert not second.done()
     ph.sync(ph.inbox, base=other)
     assert status(second.result()) == "1"
+
+
+def test_ping_status_8_on_a_database_error(env, env_log):
+    env_log.allow(r"EAS00043: Ping failed, answered with its error status")
+    ph = new_phone(env)
+    env.psql("ALTER TABLE ping_states RENAME TO ping_states_away")
+    try:
+        r = ping(ph, body=False)          # needs the remembered parameters: the query fails
+        assert status(r) == "8"
+    finally:
+        env.psql("ALTER TABLE ping_states_away RENAME TO ping_states")
+    assert any("EAS00043" in ln and ph.dev in ln for ln in env._current_watch.new_lines())
+    h = hold(ph)                          # and the next one works again
+    end(ph)
+    assert status(h.result()) == "1"

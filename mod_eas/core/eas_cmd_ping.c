@@ -222,7 +222,8 @@ static int hold(eas_cmd_ctx *ctx, eas_watch *w, int heartbeat, apr_int64_t seq, 
             if (rc < 0) {
                 return -1;
             }
-            if (rc > 0) { /* database unavailable: the listener says when it is back */
+            if (rc > 0) {          /* database unavailable: the listener says when it is back */
+                ctx->error = NULL; /* not the answer's concern: it is looked at again */
                 next = now + apr_time_from_sec(5) + recheck_spread(ctx, round++);
             } else if (res != EAS_PUSH_QUIET) {
                 break;
@@ -252,6 +253,17 @@ static int hold(eas_cmd_ctx *ctx, eas_watch *w, int heartbeat, apr_int64_t seq, 
     return res == EAS_PUSH_CHANGES ? PING_CHANGES : PING_HIERARCHY;
 }
 
+/* A database error: without a working connection the device is told to come back later (503);
+ * with one, the protocol's Status 8 (the error is logged by the glue). */
+static int server_error(eas_cmd_ctx *ctx)
+{
+    if (!ctx->db || PQstatus(ctx->db) != CONNECTION_OK) {
+        return -1;
+    }
+    answer(ctx, PING_ERROR);
+    return 0;
+}
+
 int eas_cmd_ping(eas_cmd_ctx *ctx)
 {
     ping_req pr;
@@ -268,7 +280,7 @@ int eas_cmd_ping(eas_cmd_ctx *ctx)
         return 0;
     }
     if ((!pr.heartbeat || !pr.ids->nelts) && load_stored(ctx, &pr) != 0) {
-        return -1;
+        return server_error(ctx);
     }
     if (!pr.heartbeat && !pr.stored_hb) {
         ctx->note = "Ping without HeartbeatInterval and none remembered: Status 3";
@@ -303,7 +315,7 @@ int eas_cmd_ping(eas_cmd_ctx *ctx)
         w->fids[i] = apr_atoi64(w->ids[i]);
     }
     if (eas_push_hierarchy_current(ctx, &current) != 0) {
-        return -1;
+        return server_error(ctx);
     }
     if (!current) {
         ctx->note = "Ping: the device's folder list is not current: Status 7";
@@ -326,13 +338,14 @@ int eas_cmd_ping(eas_cmd_ctx *ctx)
     }
     if (eas_push_hold(ctx, 1, pr.heartbeat, pr.folders_sent ? folders_text(ctx->pool, &pr) : NULL,
                       &seq) != 0) {
-        return -1;
+        eas_hub_leave(wt);
+        return server_error(ctx);
     }
     eas_hub_set_seq(wt, seq);
     st = hold(ctx, w, hb, seq, wt);
     eas_hub_leave(wt);
     if (st < 0) {
-        return -1;
+        return server_error(ctx);
     }
     if (ctx->client_gone) {
         return 0;

@@ -126,9 +126,11 @@ int eas_push_hierarchy_current(eas_cmd_ctx *ctx, int *current)
 
     *current = 0;
     apr_pool_create(&p, ctx->pool);
-    if (!(s = eas_store_open(p, ctx->db, ctx->dev.user_id, &err)) ||
-        !(folders = eas_store_folders(s))) {
-        err = err ? err : s->error;
+    if (!(s = eas_store_open(p, ctx->db, ctx->dev.user_id, &err))) {
+        goto fail;
+    }
+    if (!(folders = eas_store_folders(s))) {
+        err = s->error;
         goto fail;
     }
     if (eas_db_cmd(ctx->db, p, &err, "BEGIN") != 0 ||
@@ -185,7 +187,8 @@ int eas_push_hold(eas_cmd_ctx *ctx, int waiting, const char *heartbeat, const ch
 int eas_push_unhold(eas_cmd_ctx *ctx, apr_int64_t seq)
 {
     const char *params[2] = {ctx->dev.device_pk, apr_psprintf(ctx->pool, "%" APR_INT64_T_FMT, seq)};
-    PGresult *r = eas_db_exec(ctx->db, ctx->pool, &ctx->error,
+    const char *err = NULL; /* best effort: not the request's error */
+    PGresult *r = eas_db_exec(ctx->db, ctx->pool, &err,
                               "UPDATE ping_states SET held = false "
                               "WHERE device_pk = $1 AND hold_seq = $2 AND held",
                               2, params);
