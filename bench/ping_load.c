@@ -778,12 +778,10 @@ static void reissue(dev *d)
     }
 }
 
-static void on_foldersync(dev *d, const hresp *r)
+/* The HTTP status of a set-up step: 503 retries it later (up to SETUP_ATTEMPTS), anything but 200
+ * ends the device's set-up as failed. 1 when the response was handled here. */
+static int setup_http(dev *d, const hresp *r, int again, const char *what)
 {
-    xmlDocPtr doc;
-    xmlNodePtr root, changes, add;
-    const char *st;
-    char status[16];
     if (r->code == 503) {
         G.setup_503++;
         count_503(r);
@@ -791,15 +789,27 @@ static void on_foldersync(dev *d, const hresp *r)
         if (++d->attempts > SETUP_ATTEMPTS) {
             setup_finished(d, 0);
         } else {
-            schedule(d, K_FOLDERSYNC, retry_delay(r));
+            schedule(d, again, retry_delay(r));
         }
-        return;
+        return 1;
     }
     if (r->code != 200) {
         G.http_other++;
         G.http_codes[r->code]++;
-        note_error(d, "FolderSync: HTTP %d", r->code);
+        note_error(d, "%s: HTTP %d", what, r->code);
         setup_finished(d, 0);
+        return 1;
+    }
+    return 0;
+}
+
+static void on_foldersync(dev *d, const hresp *r)
+{
+    xmlDocPtr doc;
+    xmlNodePtr root, changes, add;
+    const char *st;
+    char status[16];
+    if (setup_http(d, r, K_FOLDERSYNC, "FolderSync")) {
         return;
     }
     doc = decode_body(d, r, "FolderHierarchy:", "FolderSync");
@@ -869,22 +879,7 @@ static int sync_result(dev *d, const hresp *r)
 
 static void on_sync0(dev *d, const hresp *r)
 {
-    if (r->code == 503) {
-        G.setup_503++;
-        count_503(r);
-        conn_close(d);
-        if (++d->attempts > SETUP_ATTEMPTS) {
-            setup_finished(d, 0);
-        } else {
-            schedule(d, K_SYNC0, retry_delay(r));
-        }
-        return;
-    }
-    if (r->code != 200) {
-        G.http_other++;
-        G.http_codes[r->code]++;
-        note_error(d, "Sync key 0: HTTP %d", r->code);
-        setup_finished(d, 0);
+    if (setup_http(d, r, K_SYNC0, "Sync key 0")) {
         return;
     }
     setup_finished(d, sync_result(d, r) != 0);

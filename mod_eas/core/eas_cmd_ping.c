@@ -271,7 +271,7 @@ int eas_cmd_ping(eas_cmd_ctx *ctx)
     eas_waiter *wt = NULL;
     apr_int64_t seq = 0;
     apr_time_t began = apr_time_now();
-    int st, hb, i, current;
+    int st, hb, current;
 
     memset(&pr, 0, sizeof(pr));
     if ((st = parse(ctx, &pr)) != 0) {
@@ -309,11 +309,7 @@ int eas_cmd_ping(eas_cmd_ctx *ctx)
         eas_xml_add_int(answer(ctx, PING_FOLDERS), NULL, "MaxFolders", ctx->push.max_folders);
         return 0;
     }
-    w = eas_watch_make(ctx->pool, pr.ids->nelts);
-    for (i = 0; i < w->n; ++i) {
-        w->ids[i] = APR_ARRAY_IDX(pr.ids, i, const char *);
-        w->fids[i] = apr_atoi64(w->ids[i]);
-    }
+    w = eas_watch_make(ctx->pool, pr.ids);
     if (eas_push_hierarchy_current(ctx, &current) != 0) {
         return server_error(ctx);
     }

@@ -732,8 +732,7 @@ static eas_watch *sync_watch(eas_cmd_ctx *ctx, xmlNodePtr colls, xmlDocPtr cache
 {
     apr_array_header_t *ids = apr_array_make(ctx->pool, 4, sizeof(const char *));
     xmlNodePtr lists[2], c;
-    eas_watch *w;
-    int i, k;
+    int k;
 
     lists[0] = colls;
     lists[1] = cached ? eas_xml_child(xmlDocGetRootElement(cached), NS, "Collections") : NULL;
@@ -746,12 +745,7 @@ static eas_watch *sync_watch(eas_cmd_ctx *ctx, xmlNodePtr colls, xmlDocPtr cache
             }
         }
     }
-    w = eas_watch_make(ctx->pool, ids->nelts);
-    for (i = 0; i < ids->nelts; ++i) {
-        w->ids[i] = APR_ARRAY_IDX(ids, i, const char *);
-        w->fids[i] = apr_atoi64(w->ids[i]);
-    }
-    return w;
+    return eas_watch_make(ctx->pool, ids);
 }
 
 static apr_status_t free_doc_ptr(void *d)

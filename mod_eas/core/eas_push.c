@@ -10,17 +10,19 @@
 #include "eas_store.h"
 #include "eas_syncstate.h"
 
-eas_watch *eas_watch_make(apr_pool_t *p, int n)
+eas_watch *eas_watch_make(apr_pool_t *p, const apr_array_header_t *ids)
 {
     eas_watch *w = apr_pcalloc(p, sizeof(*w));
-    apr_size_t k = (apr_size_t)(n > 0 ? n : 1);
+    apr_size_t k = (apr_size_t)(ids->nelts > 0 ? ids->nelts : 1);
     int i;
-    w->n = n;
+    w->n = ids->nelts;
     w->ids = apr_pcalloc(p, sizeof(*w->ids) * k);
     w->fids = apr_pcalloc(p, sizeof(*w->fids) * k);
     w->base = apr_palloc(p, sizeof(*w->base) * k);
     w->changed = apr_pcalloc(p, k);
-    for (i = 0; i < n; ++i) {
+    for (i = 0; i < w->n; ++i) {
+        w->ids[i] = APR_ARRAY_IDX(ids, i, const char *);
+        w->fids[i] = apr_atoi64(w->ids[i]); /* a non-numeric id matches no notification */
         w->base[i] = -1;
     }
     return w;

@@ -21,7 +21,8 @@ typedef struct eas_watch {
     unsigned char *changed; /* per folder: look at it (in), it has changes (out) */
 } eas_watch;
 
-eas_watch *eas_watch_make(apr_pool_t *p, int n);
+/* The folders with these ServerIds (const char *), nothing known about them yet. */
+eas_watch *eas_watch_make(apr_pool_t *p, const apr_array_header_t *ids);
 
 typedef enum {
     EAS_PUSH_QUIET = 0, /* nothing new in the folders looked at */
