@@ -27,16 +27,18 @@ PQ_CFLAGS  := -I$(shell pg_config --includedir 2>/dev/null)
 PQ_LIBS    := -lpq
 GMIME_CFLAGS := $(shell pkg-config --cflags gmime-3.0 2>/dev/null)
 GMIME_LIBS   := $(shell pkg-config --libs gmime-3.0 2>/dev/null)
+ICAL_CFLAGS  := $(shell pkg-config --cflags libical 2>/dev/null)
+ICAL_LIBS    := $(shell pkg-config --libs libical 2>/dev/null)
 
 WARN       := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 OPT        ?= -O2 -g
 SHAREDIR   := $(PREFIX)/share/mod_eas
 BASE_CFLAGS = -std=gnu11 $(OPT) -fPIC -fvisibility=hidden $(WARN) -D_GNU_SOURCE \
               -DEAS_SHAREDIR='"$(SHAREDIR)"' \
-              -Imod_eas/core $(APR_CFLAGS) $(XML_CFLAGS) $(PQ_CFLAGS) $(GMIME_CFLAGS)
+              -Imod_eas/core $(APR_CFLAGS) $(XML_CFLAGS) $(PQ_CFLAGS) $(GMIME_CFLAGS) $(ICAL_CFLAGS)
 CORE_CFLAGS = $(BASE_CFLAGS) $(EXTRA_CFLAGS)
 MOD_CFLAGS  = $(BASE_CFLAGS) -I$(HTTPD_INC) $(EXTRA_CFLAGS)
-CORE_LIBS   = $(XML_LIBS) $(PQ_LIBS) $(GMIME_LIBS) $(APR_LIBS) -lcrypto -lpthread $(EXTRA_LIBS)
+CORE_LIBS   = $(XML_LIBS) $(PQ_LIBS) $(GMIME_LIBS) $(ICAL_LIBS) $(APR_LIBS) -lcrypto -lpthread $(EXTRA_LIBS)
 
 CORE_SRC   := $(sort $(wildcard mod_eas/core/*.c))
 CORE_OBJ   := $(CORE_SRC:mod_eas/core/%.c=$(B)/core/%.o)

@@ -1,0 +1,134 @@
+/* eas_pim.c — the PIM class table and what every class shares: the AirSyncBase body and TEXT
+ * value escaping. */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "eas_mime.h"
+#include "eas_pim.h"
+#include "eas_xml.h"
+
+#define NS_BASE "AirSyncBase:"
+
+const eas_pim_class *eas_pim_class_get(const char *name)
+{
+    static const eas_pim_class *const all[] = {&eas_pim_calendar, &eas_pim_contacts,
+                                               &eas_pim_tasks, &eas_pim_notes};
+    size_t i;
+    for (i = 0; name && i < sizeof(all) / sizeof(all[0]); ++i) {
+        if (strcmp(all[i]->name, name) == 0) {
+            return all[i];
+        }
+    }
+    return NULL;
+}
+
+const char *eas_pim_body_in(apr_pool_t *p, xmlNodePtr app, int *is_html)
+{
+    xmlNodePtr body = eas_xml_child(app, NS_BASE, "Body");
+    const char *type, *data;
+    *is_html = 0;
+    if (!body) {
+        return NULL;
+    }
+    type = eas_xml_child_text(body, NS_BASE, "Type");
+    data = eas_xml_child_text(body, NS_BASE, "Data");
+    *is_html = type && atoi(type) == 2;
+    return apr_pstrdup(p, data ? data : "");
+}
+
+/* The first plain or HTML preference (PIM bodies have no MIME or RTF form here). */
+static const eas_body_pref *choose(const eas_body_opts *o)
+{
+    static const eas_body_pref plain = {1, -1, 0, 0};
+    int i;
+    for (i = 0; i < o->nprefs; ++i) {
+        if (o->prefs[i].type == 1 || o->prefs[i].type == 2) {
+            return &o->prefs[i];
+        }
+    }
+    return o->nprefs > 0 ? &o->prefs[0] : &plain;
+}
+
+void eas_pim_body_out(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const char *text,
+                      const char *html, const eas_body_opts *o)
+{
+    xmlNsPtr base;
+    xmlNodePtr body;
+    const eas_body_pref *pr;
+    const char *data;
+    apr_int64_t full;
+    int type, truncated = 0;
+
+    if (!text && !html) {
+        return;
+    }
+    base = eas_xml_ns(doc, NS_BASE);
+    pr = choose(o);
+    type = pr->type == 2 ? 2 : 1;
+    if (type == 2) {
+        data = html ? html : eas_mime_text_to_html(p, text);
+    } else {
+        data = text ? text : "";
+    }
+    full = (apr_int64_t)strlen(data);
+    if (pr->trunc >= 0 && full > pr->trunc) {
+        truncated = 1;
+        data = pr->all_or_none ? NULL : eas_mime_truncate(p, data, (apr_size_t)pr->trunc, NULL);
+    }
+    body = eas_xml_add(app, base, "Body", NULL);
+    eas_xml_add_int(body, base, "Type", type);
+    eas_xml_add(body, base, "EstimatedDataSize", apr_psprintf(p, "%" APR_INT64_T_FMT, full));
+    if (truncated) {
+        eas_xml_add(body, base, "Truncated", "1");
+    }
+    if (data) {
+        eas_xml_add(body, base, "Data", data);
+    }
+    if (pr->preview > 0 && text && *text) {
+        eas_xml_add(body, base, "Preview", eas_mime_preview(p, text, pr->preview));
+    }
+}
+
+const char *eas_pim_escape(apr_pool_t *p, const char *text)
+{
+    apr_size_t n = 0;
+    const char *s;
+    char *out, *o;
+    for (s = text; *s; ++s) {
+        n += (*s == '\\' || *s == ';' || *s == ',' || *s == '\n') ? 2 : 1;
+    }
+    o = out = apr_palloc(p, n + 1);
+    for (s = text; *s; ++s) {
+        if (*s == '\r' && s[1] == '\n') {
+            continue; /* CRLF in a value is one line break */
+        }
+        if (*s == '\\' || *s == ';' || *s == ',') {
+            *o++ = '\\';
+            *o++ = *s;
+        } else if (*s == '\n') {
+            *o++ = '\\';
+            *o++ = 'n';
+        } else {
+            *o++ = *s;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+const char *eas_pim_unescape(apr_pool_t *p, const char *value)
+{
+    char *out = apr_palloc(p, strlen(value) + 1), *o = out;
+    const char *s;
+    for (s = value; *s; ++s) {
+        if (*s == '\\' && s[1]) {
+            ++s;
+            *o++ = (*s == 'n' || *s == 'N') ? '\n' : *s;
+        } else {
+            *o++ = *s;
+        }
+    }
+    *o = '\0';
+    return out;
+}
