@@ -21,6 +21,7 @@
 #include "eas_audit.h"
 #include "eas_db.h"
 #include "eas_deliver.h"
+#include "eas_pim_io.h"
 
 #ifndef EAS_SHAREDIR
 #define EAS_SHAREDIR "/usr/local/share/mod_eas"
@@ -65,6 +66,13 @@ static void usage(FILE *f)
            "  audit [--since TIME] [--user U] [--device ID] [--limit N]\n"
            "  mail import --user U [--folder F] [--create-user] [--seen] FILE...\n"
            "                                         .eml files or mbox files into a folder\n"
+           "  pim import --user U [--folder F] [--create-user] FILE...\n"
+           "                                         .ics (events, tasks, notes) and .vcf\n"
+           "                                         (contacts); an item whose UID is there\n"
+           "                                         already is replaced\n"
+           "  pim export --user U --folder F [-o FILE]\n"
+           "                                         a Contacts/Calendar/Tasks/Notes folder\n"
+           "                                         as one .vcf or .ics\n"
            "  version                                print the easctl version\n"
            "The database is --db, else $EAS_DATABASE, else libpq's PG* defaults. The actor in the\n"
            "audit log is --actor, else $SUDO_USER, else the login name. See docs/easctl.md.\n");
@@ -692,6 +700,128 @@ static int cmd_mail(easctl *ctl, int argc, char **argv)
     return rc;
 }
 
+/* Whole file into memory (pool-owned, NUL-terminated); NULL on failure (message printed). */
+static char *read_file(apr_pool_t *p, const char *path, long *size_out)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    apr_size_t cap = 65536, len = 0, n;
+    char *buf;
+    if (!f) {
+        fprintf(stderr, "easctl: cannot open %s\n", path);
+        return NULL;
+    }
+    buf = malloc(cap);
+    while (buf && (n = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += n;
+        if (len == cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = nb;
+        }
+    }
+    if (f != stdin) {
+        fclose(f);
+    }
+    if (!buf) {
+        fprintf(stderr, "easctl: %s: out of memory\n", path);
+        return NULL;
+    }
+    {
+        char *out = apr_pstrmemdup(p, buf, len);
+        free(buf);
+        *size_out = (long)len;
+        return out;
+    }
+}
+
+/* easctl pim import|export: .ics/.vcf through the PIM classes (eas_pim_io.h). */
+static int cmd_pim(easctl *ctl, int argc, char **argv)
+{
+    const char *user = NULL, *folder = NULL, *out = NULL, *err = NULL;
+    int create = 0, i, nfiles = 0, rc = 0, import;
+    PGconn *c;
+
+    if (argc < 1 || (strcmp(argv[0], "import") != 0 && strcmp(argv[0], "export") != 0)) {
+        return 2;
+    }
+    import = strcmp(argv[0], "import") == 0;
+    for (i = 1; i < argc; ++i) {
+        if (!strcmp(argv[i], "--user") && i + 1 < argc) {
+            user = argv[++i];
+        } else if (!strcmp(argv[i], "--folder") && i + 1 < argc) {
+            folder = argv[++i];
+        } else if (!import && (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) &&
+                   i + 1 < argc) {
+            out = argv[++i];
+        } else if (import && !strcmp(argv[i], "--create-user")) {
+            create = 1;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "easctl pim %s: unknown option %s\n", argv[0], argv[i]);
+            return 2;
+        } else {
+            argv[1 + nfiles++] = argv[i];
+        }
+    }
+    if (!user || (import && nfiles == 0) || (!import && (!folder || nfiles))) {
+        fprintf(stderr, import ? "easctl pim import: needs --user and at least one file\n"
+                               : "easctl pim export: needs --user and --folder\n");
+        return 2;
+    }
+    if (!(c = connect_db(ctl))) {
+        return 1;
+    }
+    if (!import) {
+        const char *text = NULL;
+        long count = 0;
+        FILE *f;
+        if (eas_pim_export(c, ctl->pool, user, folder, &text, &count, &err) != 0) {
+            fprintf(stderr, "easctl: %s\n", err ? err : "export failed");
+            PQfinish(c);
+            return 1;
+        }
+        f = out ? fopen(out, "wb") : stdout;
+        if (!f || fputs(text, f) < 0 || (out && fclose(f) != 0)) {
+            fprintf(stderr, "easctl: cannot write %s\n", out ? out : "stdout");
+            rc = 1;
+        }
+        fprintf(stderr, "exported %ld item(s) of %s\n", count, user);
+        PQfinish(c);
+        return rc;
+    }
+    for (i = 1; i <= nfiles; ++i) {
+        apr_pool_t *fp;
+        eas_pim_import_result res;
+        long size = 0;
+        char *buf;
+        int r, k;
+        apr_pool_create(&fp, ctl->pool);
+        if (!(buf = read_file(fp, argv[i], &size))) {
+            rc = 1;
+            apr_pool_destroy(fp);
+            continue;
+        }
+        r = eas_pim_import(c, fp, user, folder, create, buf, &res, &err);
+        if (r != 0) {
+            fprintf(stderr, "easctl: %s: %s\n", argv[i], err ? err : "failed");
+            rc = 1;
+        } else {
+            for (k = 0; k < res.skipped->nelts; ++k) {
+                fprintf(stderr, "easctl: %s: skipped %s\n", argv[i],
+                        APR_ARRAY_IDX(res.skipped, k, const char *));
+            }
+            printf("%s: %ld added, %ld updated, %d skipped\n", argv[i], res.added, res.updated,
+                   res.skipped->nelts);
+            rc |= res.skipped->nelts > 0;
+        }
+        apr_pool_destroy(fp);
+    }
+    PQfinish(c);
+    return rc;
+}
+
 /* Commands that need the database and an admin context. */
 static int run_admin(easctl *ctl, const char *cmd, int argc, char **argv)
 {
@@ -774,6 +904,11 @@ int main(int argc, char **argv)
     } else if (strcmp(argv[i], "version") == 0) {
         printf("easctl %s\n", EASCTL_VERSION);
         rc = 0;
+    } else if (strcmp(argv[i], "pim") == 0) {
+        rc = cmd_pim(&ctl, n, argv + i + 1);
+        if (rc == 2) {
+            usage(stderr);
+        }
     } else if (strcmp(argv[i], "mail") == 0) {
         rc = cmd_mail(&ctl, n, argv + i + 1);
         if (rc == 2) {

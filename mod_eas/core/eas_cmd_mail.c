@@ -12,6 +12,7 @@
 #include "eas_db.h"
 #include "eas_email.h"
 #include "eas_mime.h"
+#include "eas_pim.h"
 #include "eas_store.h"
 #include "eas_syncstate.h"
 #include "eas_xml.h"
@@ -377,12 +378,42 @@ static int fetch_attachment(eas_cmd_ctx *ctx, eas_store *s, xmlNodePtr fetch, xm
     return 0;
 }
 
+/* A Contacts/Calendar/Tasks/Notes item: its class's properties. */
+static int fetch_pim_item(eas_cmd_ctx *ctx, eas_store *s, const eas_folder *folder,
+                          const eas_pim_class *pc, apr_int64_t uid, const char *cid,
+                          const char *sid, const eas_body_opts *o, xmlNodePtr resp)
+{
+    eas_pim_item *it = NULL;
+    const char *err = NULL;
+    xmlNodePtr f;
+
+    if (pc->to_eas && s->provider->pim_get(s, folder, &uid, 1, &it) != 0) {
+        ctx->error = s->error;
+        return -1;
+    }
+    f = io_fetch_head(resp, it ? 1 : 6);
+    if (cid) {
+        eas_xml_add(f, eas_xml_ns(ctx->resp, NS_AS), "CollectionId", cid);
+    }
+    eas_xml_add(f, eas_xml_ns(ctx->resp, NS_AS), "ServerId", sid);
+    if (it) {
+        eas_xml_add(f, eas_xml_ns(ctx->resp, NS_AS), "Class", pc->name);
+        if (pc->to_eas(ctx->pool, ctx->resp, eas_xml_add(f, NULL, "Properties", NULL), it->data, o,
+                       ctx->version, &err) != 0) {
+            ctx->warning = apr_psprintf(ctx->pool, "%s item %s unreadable: %s", pc->name, sid,
+                                        err ? err : "?");
+        }
+    }
+    return 0;
+}
+
 static int fetch_item(eas_cmd_ctx *ctx, eas_store *s, xmlNodePtr fetch, xmlNodePtr resp)
 {
     const char *cid = eas_xml_child_text(fetch, NS_AS, "CollectionId");
     const char *sid = eas_xml_child_text(fetch, NS_AS, "ServerId"), *fid = NULL;
     xmlNodePtr opt = eas_xml_child(fetch, NS_IO, "Options"), f;
     const eas_folder *folder = NULL;
+    const eas_pim_class *pc;
     eas_mail_item *it = NULL;
     eas_fetch_spec spec;
     eas_body_opts o;
@@ -394,6 +425,9 @@ static int fetch_item(eas_cmd_ctx *ctx, eas_store *s, xmlNodePtr fetch, xmlNodeP
     }
     eas_body_opts_init(&o);
     eas_body_opts_parse(&o, opt, ctx->version); /* MIMESupport, BodyPreference */
+    if (folder && (pc = eas_pim_class_get(eas_folder_class(folder->type)))) {
+        return fetch_pim_item(ctx, s, folder, pc, uid, cid, sid, &o, resp);
+    }
     if (folder) {
         eas_body_fetch_spec(&o, &spec);
         if (s->provider->fetch(s, folder, &uid, 1, &spec, &it) != 0) {

@@ -17,34 +17,15 @@
 #include "eas_email.h"
 #include "eas_push.h"
 #include "eas_store.h"
+#include "eas_sync_int.h"
 #include "eas_syncstate.h"
 #include "eas_wbxml.h"
 #include "eas_xml.h"
 
 #define NS "AirSync:"
 
-/* Sync Status values (MS-ASCMD 2.2.3.177.16) */
-#define SY_OK             1
-#define SY_BAD_KEY        3
-#define SY_PROTOCOL_ERROR 4
-#define SY_BAD_ITEM       6
-#define SY_CONFLICT       7
-#define SY_NOT_FOUND      8
-#define SY_HIERARCHY      12
-#define SY_EMPTY_NO_CACHE 13
-#define SY_LIMIT          14
-
 #define WINDOW_MAX     512
 #define WINDOW_DEFAULT 100
-
-typedef struct sync_req {
-    eas_cmd_ctx *ctx;
-    eas_store *s;
-    xmlDocPtr doc;  /* response */
-    xmlNodePtr out; /* response Collections */
-    int budget;     /* items left in the Sync-level window */
-    int loud;       /* something to say: a new key, a command answered, an error status */
-} sync_req;
 
 static int fail(eas_cmd_ctx *ctx, const char *err)
 {
@@ -70,8 +51,7 @@ static const char *server_id(sync_req *sr, const eas_folder *f, apr_int64_t uid)
     return eas_item_server_id(sr->ctx->pool, f, uid);
 }
 
-/* The item a client command names, if it is in this folder. */
-static int item_uid(sync_req *sr, const eas_folder *f, xmlNodePtr cmd, apr_int64_t *uid,
+int eas_sync_item_uid(sync_req *sr, const eas_folder *f, xmlNodePtr cmd, apr_int64_t *uid,
                     const char **sid)
 {
     const char *fid;
@@ -82,8 +62,8 @@ static int item_uid(sync_req *sr, const eas_folder *f, xmlNodePtr cmd, apr_int64
     return 0;
 }
 
-static void response(xmlNodePtr *responses, xmlNodePtr coll, const char *what, const char *sid,
-                     int status)
+void eas_sync_response(xmlNodePtr *responses, xmlNodePtr coll, const char *what, const char *sid,
+                       int status)
 {
     xmlNodePtr n;
     if (!*responses) {
@@ -104,8 +84,8 @@ static int client_change(sync_req *sr, const eas_folder *f, xmlNodePtr cmd, cons
     eas_flags fl;
     int mask, st;
 
-    if (item_uid(sr, f, cmd, &uid, &sid) != 0) {
-        response(responses, coll, "Change", sid, SY_NOT_FOUND);
+    if (eas_sync_item_uid(sr, f, cmd, &uid, &sid) != 0) {
+        eas_sync_response(responses, coll, "Change", sid, SY_NOT_FOUND);
         return 0;
     }
     mask = app ? eas_email_parse_change(ctx->pool, app, &fl) : 0;
@@ -118,7 +98,7 @@ static int client_change(sync_req *sr, const eas_folder *f, xmlNodePtr cmd, cons
         return -1;
     }
     if (held == 0) {
-        response(responses, coll, "Change", sid, SY_NOT_FOUND);
+        eas_sync_response(responses, coll, "Change", sid, SY_NOT_FOUND);
         return 0;
     }
     /* server wins (Conflict 1, the default): the change applies only if the item is still as
@@ -129,11 +109,11 @@ static int client_change(sync_req *sr, const eas_folder *f, xmlNodePtr cmd, cons
         return -1;
     }
     if (st == EAS_ST_CONFLICT) {
-        response(responses, coll, "Change", sid, SY_CONFLICT);
+        eas_sync_response(responses, coll, "Change", sid, SY_CONFLICT);
         return 0;
     }
     if (st == EAS_ST_NOT_FOUND) {
-        response(responses, coll, "Change", sid, SY_NOT_FOUND);
+        eas_sync_response(responses, coll, "Change", sid, SY_NOT_FOUND);
         return 0;
     }
     /* the device has this version already: do not echo it back */
@@ -153,8 +133,8 @@ static int client_delete(sync_req *sr, const eas_folder *f, xmlNodePtr cmd, cons
     apr_int64_t uid, new_uid;
     int st;
 
-    if (item_uid(sr, f, cmd, &uid, &sid) != 0) {
-        response(responses, coll, "Delete", sid, SY_NOT_FOUND);
+    if (eas_sync_item_uid(sr, f, cmd, &uid, &sid) != 0) {
+        eas_sync_response(responses, coll, "Delete", sid, SY_NOT_FOUND);
         return 0;
     }
     if (o->deletes_as_moves && trash && strcmp(trash->id, f->id) != 0) {
@@ -187,8 +167,8 @@ static int client_fetch(sync_req *sr, const eas_folder *f, xmlNodePtr cmd, const
     if (!*responses) {
         *responses = eas_xml_add(coll, NULL, "Responses", NULL);
     }
-    if (item_uid(sr, f, cmd, &uid, &sid) != 0) {
-        response(responses, coll, "Fetch", sid, SY_NOT_FOUND);
+    if (eas_sync_item_uid(sr, f, cmd, &uid, &sid) != 0) {
+        eas_sync_response(responses, coll, "Fetch", sid, SY_NOT_FOUND);
         return 0;
     }
     eas_body_fetch_spec(o, &spec);
@@ -197,7 +177,7 @@ static int client_fetch(sync_req *sr, const eas_folder *f, xmlNodePtr cmd, const
         return -1;
     }
     if (!it) {
-        response(responses, coll, "Fetch", sid, SY_NOT_FOUND);
+        eas_sync_response(responses, coll, "Fetch", sid, SY_NOT_FOUND);
         return 0;
     }
     n = eas_xml_add(*responses, NULL, "Fetch", NULL);
@@ -208,8 +188,8 @@ static int client_fetch(sync_req *sr, const eas_folder *f, xmlNodePtr cmd, const
     return 0;
 }
 
-static void add_response(xmlNodePtr *responses, xmlNodePtr coll, const char *cid, const char *sid,
-                         int status)
+void eas_sync_add_response(xmlNodePtr *responses, xmlNodePtr coll, const char *cid,
+                           const char *sid, int status)
 {
     xmlNodePtr n;
     if (!*responses) {
@@ -223,6 +203,39 @@ static void add_response(xmlNodePtr *responses, xmlNodePtr coll, const char *cid
     eas_xml_add_int(n, NULL, "Status", status);
 }
 
+int eas_sync_client_id(sync_req *sr, const eas_folder *f, const char *cid, apr_int64_t *uid)
+{
+    const char *params[3] = {sr->ctx->dev.device_pk, f->id, cid}, *err = NULL;
+    PGresult *r = eas_db_exec(sr->ctx->db, sr->ctx->pool, &err,
+                              "SELECT uid FROM sync_client_ids WHERE device_pk = $1 "
+                              "AND folder_id = $2 AND client_id = $3",
+                              3, params);
+    if (!r) {
+        sr->ctx->error = err;
+        return -1;
+    }
+    *uid = PQntuples(r) == 1 ? apr_atoi64(PQgetvalue(r, 0, 0)) : 0;
+    PQclear(r);
+    return 0;
+}
+
+int eas_sync_client_id_save(sync_req *sr, const eas_folder *f, const char *cid, apr_int64_t uid)
+{
+    const char *params[4] = {sr->ctx->dev.device_pk, f->id, cid,
+                             apr_psprintf(sr->ctx->pool, "%" APR_INT64_T_FMT, uid)};
+    const char *err = NULL;
+    PGresult *r = eas_db_exec(sr->ctx->db, sr->ctx->pool, &err,
+                              "INSERT INTO sync_client_ids (device_pk, folder_id, client_id, uid) "
+                              "VALUES ($1, $2, $3, $4)",
+                              4, params);
+    if (!r) {
+        sr->ctx->error = err;
+        return -1;
+    }
+    PQclear(r);
+    return 0;
+}
+
 /* A new draft (16.0+: the only mail items a device may create through Sync). The ClientId map
  * makes a retried Add answer with the item the first attempt created. */
 static int client_add(sync_req *sr, const eas_folder *f, xmlNodePtr cmd, xmlNodePtr coll,
@@ -231,41 +244,28 @@ static int client_add(sync_req *sr, const eas_folder *f, xmlNodePtr cmd, xmlNode
     eas_cmd_ctx *ctx = sr->ctx;
     const char *cid = eas_xml_child_text(cmd, NS, "ClientId"), *err = NULL, *raw;
     xmlNodePtr app = eas_xml_child(cmd, NS, "ApplicationData"), body;
-    const char *params[4];
     eas_compose_fields cf;
     eas_flags fl;
     eas_mail_item *it = NULL;
     eas_fetch_spec spec;
     apr_int64_t uid = 0;
     apr_size_t len;
-    PGresult *r;
 
     if (!cid || !*cid || strlen(cid) > 64 || !app) {
-        add_response(responses, coll, cid, NULL, SY_PROTOCOL_ERROR);
+        eas_sync_add_response(responses, coll, cid, NULL, SY_PROTOCOL_ERROR);
         return 0;
     }
     if (ctx->version < 160 || !f->special || strcmp(f->special, "drafts") != 0) {
-        add_response(responses, coll, cid, NULL, SY_BAD_ITEM);
+        eas_sync_add_response(responses, coll, cid, NULL, SY_BAD_ITEM);
         return 0;
     }
-    params[0] = ctx->dev.device_pk;
-    params[1] = f->id;
-    params[2] = cid;
-    r = eas_db_exec(ctx->db, ctx->pool, &err,
-                    "SELECT uid FROM sync_client_ids WHERE device_pk = $1 AND folder_id = $2 "
-                    "AND client_id = $3",
-                    3, params);
-    if (!r) {
-        ctx->error = err;
+    if (eas_sync_client_id(sr, f, cid, &uid) != 0) {
         return -1;
     }
-    if (PQntuples(r) == 1) {
-        uid = apr_atoi64(PQgetvalue(r, 0, 0));
-        PQclear(r);
-        add_response(responses, coll, cid, server_id(sr, f, uid), SY_OK);
+    if (uid) {
+        eas_sync_add_response(responses, coll, cid, server_id(sr, f, uid), SY_OK);
         return 0;
     }
-    PQclear(r);
 
     memset(&cf, 0, sizeof(cf));
     cf.from = strchr(ctx->user, '@') ? ctx->user : NULL;
@@ -298,23 +298,16 @@ static int client_add(sync_req *sr, const eas_folder *f, xmlNodePtr cmd, xmlNode
         ctx->error = sr->s->error ? sr->s->error : "draft vanished";
         return -1;
     }
-    params[3] = apr_psprintf(ctx->pool, "%" APR_INT64_T_FMT, uid);
-    r = eas_db_exec(ctx->db, ctx->pool, &err,
-                    "INSERT INTO sync_client_ids (device_pk, folder_id, client_id, uid) "
-                    "VALUES ($1, $2, $3, $4)",
-                    4, params);
-    if (!r) {
-        ctx->error = err;
+    if (eas_sync_client_id_save(sr, f, cid, uid) != 0) {
         return -1;
     }
-    PQclear(r);
     /* the device has it already: the view holds it so it is not sent back as an Add */
     if (eas_sync_view_set(ctx->db, ctx->pool, ctx->dev.device_pk, f->id, uid, it->modseq, &err) !=
         0) {
         ctx->error = err;
         return -1;
     }
-    add_response(responses, coll, cid, server_id(sr, f, uid), SY_OK);
+    eas_sync_add_response(responses, coll, cid, server_id(sr, f, uid), SY_OK);
     return 0;
 }
 
@@ -404,17 +397,34 @@ static int parse_window(xmlNodePtr node, int dflt)
     return v < 1 ? dflt : v > WINDOW_MAX ? WINDOW_MAX : v;
 }
 
-/* Options that apply to mail: the first Options without Class or with Class Email. */
-static xmlNodePtr mail_options(xmlNodePtr coll)
+/* Options that apply to the folder's class: the first Options without Class or with its Class
+ * (a mail folder may also carry SMS Options, which this server does not serve). */
+static xmlNodePtr class_options(xmlNodePtr coll, const char *cls_name)
 {
     xmlNodePtr o;
     for (o = eas_xml_child(coll, NS, "Options"); o; o = eas_xml_next(o)) {
         const char *cls = eas_xml_child_text(o, NS, "Class");
-        if (!cls || strcmp(cls, "Email") == 0) {
+        if (!cls || strcmp(cls, cls_name) == 0) {
             return o;
         }
     }
     return NULL;
+}
+
+/* Supported (PIM collections, with SyncKey 0) as "ns:name\n" lines; NULL when absent. */
+static const char *supported_list(apr_pool_t *p, xmlNodePtr coll)
+{
+    xmlNodePtr sup = eas_xml_child(coll, NS, "Supported"), c;
+    const char *out = "";
+    if (!sup) {
+        return NULL;
+    }
+    for (c = sup->children; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE && c->ns && c->ns->href) {
+            out = apr_pstrcat(p, out, (const char *)c->ns->href, (const char *)c->name, "\n", NULL);
+        }
+    }
+    return out;
 }
 
 static int has_commands(xmlNodePtr req)
@@ -436,6 +446,7 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
     const char *gc = eas_xml_child_text(req, NS, "GetChanges");
     const char *err = NULL, *new_key, *prev_key;
     const eas_folder *f;
+    const eas_pim_class *pc;
     eas_sync_state st;
     eas_key_match m;
     eas_body_opts o;
@@ -455,7 +466,8 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
         collection_head(sr, key, id, SY_HIERARCHY);
         return 0;
     }
-    opts = mail_options(req);
+    pc = eas_pim_class_get(eas_folder_class(f->type));
+    opts = class_options(req, pc ? pc->name : "Email");
     eas_body_opts_init(&o);
     if (gc) {
         o.get_changes = atoi(gc) != 0;
@@ -484,6 +496,8 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
     if (strcmp(key, "0") == 0) {
         if (eas_sync_reset(ctx->db, ctx->pool, ctx->dev.device_pk, f, o.filter_type, &new_key,
                            &err) != 0 ||
+            (pc && eas_sync_save_supported(ctx->db, ctx->pool, ctx->dev.device_pk, f->id,
+                                           supported_list(ctx->pool, req), &err) != 0) ||
             (opts && eas_sync_save_options(ctx->db, ctx->pool, ctx->dev.device_pk, f->id,
                                            eas_body_opts_save(ctx->pool, &o), &err) != 0) ||
             eas_db_cmd(ctx->db, ctx->pool, &err, "COMMIT") != 0) {
@@ -520,7 +534,9 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
     }
 
     coll = collection_head(sr, new_key, id, SY_OK);
-    if (client_commands(sr, f, eas_xml_child(req, NS, "Commands"), &o, coll) != 0) {
+    sr->supported = st.supported;
+    if ((pc ? eas_sync_pim_commands(sr, f, pc, eas_xml_child(req, NS, "Commands"), &o, coll)
+            : client_commands(sr, f, eas_xml_child(req, NS, "Commands"), &o, coll)) != 0) {
         return fail(ctx, ctx->error);
     }
     if (o.get_changes && window > 0) {
@@ -539,7 +555,8 @@ static int sync_collection(sync_req *sr, xmlNodePtr req)
         }
         if (changes->nelts > 0) {
             cmds = eas_xml_add(coll, NULL, "Commands", NULL);
-            if (server_changes(sr, f, changes, &o, cmds) != 0) {
+            if ((pc ? eas_sync_pim_changes(sr, f, pc, changes, &o, cmds)
+                    : server_changes(sr, f, changes, &o, cmds)) != 0) {
                 return fail(ctx, ctx->error);
             }
             sr->budget -= changes->nelts;

@@ -15,7 +15,7 @@ static int db_failure(PGconn *c)
     return PQstatus(c) != CONNECTION_OK ? EAS_DELIVER_TEMPFAIL : EAS_DELIVER_SOFTWARE;
 }
 
-static int find_user(PGconn *c, apr_pool_t *p, const char *user, int create, const char **id,
+int eas_deliver_user(PGconn *c, apr_pool_t *p, const char *user, int create, const char **id,
                      const char **err)
 {
     const char *params[1] = {user};
@@ -45,10 +45,10 @@ static int find_user(PGconn *c, apr_pool_t *p, const char *user, int create, con
     return 0;
 }
 
-/* Folder by special name or by path of names. */
-static const eas_folder *find_folder(eas_store *s, const char *spec)
+const eas_folder *eas_deliver_folder(eas_store *s, const char *spec)
 {
-    static const char *specials[] = {"inbox", "drafts", "sent", "deleted", "junk", "outbox"};
+    static const char *specials[] = {"inbox",   "drafts",   "sent",  "deleted", "junk",
+                                     "outbox",  "contacts", "calendar", "tasks", "notes"};
     apr_array_header_t *all = eas_store_folders(s);
     const char *parent = "0", *rest = spec;
     const eas_folder *found = NULL;
@@ -99,7 +99,7 @@ int eas_deliver(PGconn *c, apr_pool_t *p, const char *user, const char *folder, 
         *err = "no user given";
         return EAS_DELIVER_USAGE;
     }
-    if ((rc = find_user(c, p, user, flags & EAS_DELIVER_CREATE_USER, &user_id, err)) != 0) {
+    if ((rc = eas_deliver_user(c, p, user, flags & EAS_DELIVER_CREATE_USER, &user_id, err)) != 0) {
         return rc;
     }
     if (!(s = eas_store_open(p, c, user_id, err))) {
@@ -109,7 +109,7 @@ int eas_deliver(PGconn *c, apr_pool_t *p, const char *user, const char *folder, 
         *err = s->error;
         return db_failure(c);
     }
-    if (!(f = find_folder(s, folder))) {
+    if (!(f = eas_deliver_folder(s, folder))) {
         *err = apr_psprintf(p, "no folder %s for %s", folder, user);
         return EAS_DELIVER_CANTCREAT;
     }

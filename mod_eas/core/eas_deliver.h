@@ -25,6 +25,15 @@
 int eas_deliver(PGconn *c, apr_pool_t *p, const char *user, const char *folder, const char *mime,
                 apr_size_t len, int flags, long long *uid, int *duplicate, const char **err);
 
+/* The users.id of a user name (created when asked); an EAS_DELIVER_* result. */
+int eas_deliver_user(PGconn *c, apr_pool_t *p, const char *user, int create, const char **id,
+                     const char **err);
+
+/* A folder by special name (inbox, drafts, sent, deleted, junk, outbox, contacts, calendar,
+ * tasks, notes) or by path "Parent/Child", case-insensitive; NULL: not found. NULL spec: Inbox. */
+struct eas_store;
+const struct eas_folder *eas_deliver_folder(struct eas_store *s, const char *spec);
+
 /* Splits an mbox buffer: returns the next message (">From " unescaped, the "From " line dropped)
  * and advances *pos; NULL at the end. */
 const char *eas_mbox_next(apr_pool_t *p, const char *buf, apr_size_t len, apr_size_t *pos,

@@ -111,6 +111,9 @@ void eas_body_opts_load(eas_body_opts *o, const char *s)
 apr_time_t eas_filter_since(int filter_type, apr_time_t now)
 {
     static const int days[] = {0, 1, 3, 7, 14, 31, 92, 183};
+    if (filter_type == 8) {
+        return 1; /* Tasks, incomplete only: completed tasks sort at the epoch (sql/006) */
+    }
     if (filter_type <= 0 || filter_type > 7) {
         return 0;
     }

@@ -36,13 +36,13 @@ static const struct {
 
 /* --- transactions: an operation opens its own unless the caller already did -------------- */
 
-static int tx_begin(eas_store *s, int *own)
+int eas_pg_tx_begin(eas_store *s, int *own)
 {
     *own = PQtransactionStatus(s->db) == PQTRANS_IDLE;
     return *own ? eas_db_cmd(s->db, s->pool, &s->error, "BEGIN") : 0;
 }
 
-static int tx_end(eas_store *s, int own, int rc)
+int eas_pg_tx_end(eas_store *s, int own, int rc)
 {
     if (!own) {
         return rc;
@@ -62,7 +62,7 @@ static PGresult *q(eas_store *s, const char *sql, int n, const char *const *para
 }
 
 /* Next modseq of this user (locks the users row until the transaction ends). */
-static int next_modseq(eas_store *s, const char **out)
+int eas_pg_next_modseq(eas_store *s, const char **out)
 {
     const char *params[1] = {s->user_id};
     return eas_db_row(s->db, s->pool, &s->error,
@@ -118,7 +118,7 @@ static int pg_ensure_defaults(eas_store *s)
     if (atoi(have[0]) >= (int)(sizeof(default_folders) / sizeof(default_folders[0]))) {
         return 0;
     }
-    if (tx_begin(s, &own) != 0) {
+    if (eas_pg_tx_begin(s, &own) != 0) {
         return EAS_ST_ERROR;
     }
     for (i = 0; rc == 0 && i < sizeof(default_folders) / sizeof(default_folders[0]); ++i) {
@@ -140,7 +140,7 @@ static int pg_ensure_defaults(eas_store *s)
         }
         PQclear(r);
     }
-    return tx_end(s, own, rc);
+    return eas_pg_tx_end(s, own, rc);
 }
 
 static int pg_folders(eas_store *s, apr_array_header_t **out)
@@ -221,17 +221,17 @@ static int pg_folder_create(eas_store *s, const char *parent_id, const char *nam
     if (!valid_name(name)) {
         return EAS_ST_BAD_NAME;
     }
-    if (tx_begin(s, &own) != 0) {
+    if (eas_pg_tx_begin(s, &own) != 0) {
         return EAS_ST_ERROR;
     }
-    if (next_modseq(s, out) != 0) { /* serialises with other writers of this user */
-        return tx_end(s, own, EAS_ST_ERROR);
+    if (eas_pg_next_modseq(s, out) != 0) { /* serialises with other writers of this user */
+        return eas_pg_tx_end(s, own, EAS_ST_ERROR);
     }
     if (strcmp(parent_id, "0") != 0 && (rc = folder_row(s, parent_id, NULL)) != 0) {
-        return tx_end(s, own, rc == EAS_ST_NOT_FOUND ? EAS_ST_PARENT_MISSING : rc);
+        return eas_pg_tx_end(s, own, rc == EAS_ST_NOT_FOUND ? EAS_ST_PARENT_MISSING : rc);
     }
     if ((rc = name_taken(s, parent_id, name, NULL)) != 0) {
-        return tx_end(s, own, rc < 0 ? EAS_ST_ERROR : EAS_ST_EXISTS);
+        return eas_pg_tx_end(s, own, rc < 0 ? EAS_ST_ERROR : EAS_ST_EXISTS);
     }
     params[0] = s->user_id;
     params[1] = strcmp(parent_id, "0") ? parent_id : NULL;
@@ -241,10 +241,10 @@ static int pg_folder_create(eas_store *s, const char *parent_id, const char *nam
                    "INSERT INTO folders (user_id, parent_id, name, type) "
                    "VALUES ($1, $2::bigint, $3, $4::smallint) RETURNING id",
                    4, params, 1, out) != 0) {
-        return tx_end(s, own, EAS_ST_ERROR);
+        return eas_pg_tx_end(s, own, EAS_ST_ERROR);
     }
     *id_out = out[0];
-    return tx_end(s, own, EAS_ST_OK);
+    return eas_pg_tx_end(s, own, EAS_ST_OK);
 }
 
 /* Whether candidate is id itself or one of its descendants (a folder cannot move below itself). */
@@ -267,25 +267,25 @@ static int pg_folder_update(eas_store *s, const char *id, const char *parent_id,
     if (!valid_name(name)) {
         return EAS_ST_BAD_NAME;
     }
-    if (tx_begin(s, &own) != 0 || next_modseq(s, ms) != 0) {
-        return tx_end(s, own, EAS_ST_ERROR);
+    if (eas_pg_tx_begin(s, &own) != 0 || eas_pg_next_modseq(s, ms) != 0) {
+        return eas_pg_tx_end(s, own, EAS_ST_ERROR);
     }
     if ((rc = folder_row(s, id, &special)) != 0) {
-        return tx_end(s, own, rc);
+        return eas_pg_tx_end(s, own, rc);
     }
     if (special) {
-        return tx_end(s, own, EAS_ST_SPECIAL);
+        return eas_pg_tx_end(s, own, EAS_ST_SPECIAL);
     }
     if (strcmp(parent_id, "0") != 0) {
         if ((rc = folder_row(s, parent_id, NULL)) != 0) {
-            return tx_end(s, own, rc == EAS_ST_NOT_FOUND ? EAS_ST_PARENT_MISSING : rc);
+            return eas_pg_tx_end(s, own, rc == EAS_ST_NOT_FOUND ? EAS_ST_PARENT_MISSING : rc);
         }
         if ((rc = is_descendant(s, id, parent_id)) != 0) {
-            return tx_end(s, own, rc < 0 ? EAS_ST_ERROR : EAS_ST_PARENT_MISSING);
+            return eas_pg_tx_end(s, own, rc < 0 ? EAS_ST_ERROR : EAS_ST_PARENT_MISSING);
         }
     }
     if ((rc = name_taken(s, parent_id, name, id)) != 0) {
-        return tx_end(s, own, rc < 0 ? EAS_ST_ERROR : EAS_ST_EXISTS);
+        return eas_pg_tx_end(s, own, rc < 0 ? EAS_ST_ERROR : EAS_ST_EXISTS);
     }
     params[0] = s->user_id;
     params[1] = id;
@@ -295,7 +295,7 @@ static int pg_folder_update(eas_store *s, const char *id, const char *parent_id,
           4, params);
     rc = r ? EAS_ST_OK : EAS_ST_ERROR;
     PQclear(r);
-    return tx_end(s, own, rc);
+    return eas_pg_tx_end(s, own, rc);
 }
 
 /* Deleting a folder removes its items and subfolders (cascade); the blobs nobody refers to any
@@ -322,14 +322,14 @@ static int pg_folder_delete(eas_store *s, const char *id)
     PGresult *r;
     int rc, own;
 
-    if (tx_begin(s, &own) != 0 || next_modseq(s, ms) != 0) {
-        return tx_end(s, own, EAS_ST_ERROR);
+    if (eas_pg_tx_begin(s, &own) != 0 || eas_pg_next_modseq(s, ms) != 0) {
+        return eas_pg_tx_end(s, own, EAS_ST_ERROR);
     }
     if ((rc = folder_row(s, id, &special)) != 0) {
-        return tx_end(s, own, rc);
+        return eas_pg_tx_end(s, own, rc);
     }
     if (special) {
-        return tx_end(s, own, EAS_ST_SPECIAL);
+        return eas_pg_tx_end(s, own, EAS_ST_SPECIAL);
     }
     r = q(s,
           "CREATE TEMP TABLE eas_orphan_candidates ON COMMIT DROP AS "
@@ -339,15 +339,15 @@ static int pg_folder_delete(eas_store *s, const char *id)
           "AND blob_hash IS NOT NULL",
           2, params);
     if (!r) {
-        return tx_end(s, own, EAS_ST_ERROR);
+        return eas_pg_tx_end(s, own, EAS_ST_ERROR);
     }
     PQclear(r);
     r = q(s, "DELETE FROM folders WHERE user_id = $1 AND id = $2::bigint", 2, params);
     if (!r) {
-        return tx_end(s, own, EAS_ST_ERROR);
+        return eas_pg_tx_end(s, own, EAS_ST_ERROR);
     }
     PQclear(r);
-    return tx_end(s, own, collect_orphans(s));
+    return eas_pg_tx_end(s, own, collect_orphans(s));
 }
 
 /* --- changes ------------------------------------------------------------------------------ */
@@ -882,8 +882,8 @@ static int pg_set_flags(eas_store *s, const eas_folder *f, apr_int64_t uid, cons
     PGresult *r;
     int own, rc;
 
-    if (tx_begin(s, &own) != 0 || next_modseq(s, ms) != 0) {
-        return tx_end(s, own, EAS_ST_ERROR);
+    if (eas_pg_tx_begin(s, &own) != 0 || eas_pg_next_modseq(s, ms) != 0) {
+        return eas_pg_tx_end(s, own, EAS_ST_ERROR);
     }
     params[0] = f->id;
     params[1] = I64(s->pool, uid);
@@ -918,21 +918,21 @@ static int pg_set_flags(eas_store *s, const eas_folder *f, apr_int64_t uid, cons
           "AND ($14::bigint = 0 OR modseq <= $14::bigint) RETURNING modseq",
           14, params);
     if (!r) {
-        return tx_end(s, own, EAS_ST_ERROR);
+        return eas_pg_tx_end(s, own, EAS_ST_ERROR);
     }
     rc = PQntuples(r) == 1 ? EAS_ST_OK : EAS_ST_NOT_FOUND;
     PQclear(r);
     if (rc == EAS_ST_NOT_FOUND && if_modseq) {
         int there = item_exists(s, f->id, uid); /* it exists, so it changed since if_modseq */
         if (there < 0) {
-            return tx_end(s, own, EAS_ST_ERROR);
+            return eas_pg_tx_end(s, own, EAS_ST_ERROR);
         }
         rc = there ? EAS_ST_CONFLICT : rc;
     }
     if (rc == EAS_ST_OK && modseq_out) {
         *modseq_out = i64(ms[0]);
     }
-    return tx_end(s, own, rc);
+    return eas_pg_tx_end(s, own, rc);
 }
 
 static int pg_move(eas_store *s, const eas_folder *src, apr_int64_t uid, const eas_folder *dst,
@@ -945,8 +945,8 @@ static int pg_move(eas_store *s, const eas_folder *src, apr_int64_t uid, const e
     if (strcmp(src->id, dst->id) == 0) {
         return EAS_ST_SAME_FOLDER;
     }
-    if (tx_begin(s, &own) != 0 || next_modseq(s, ms) != 0) {
-        return tx_end(s, own, EAS_ST_ERROR);
+    if (eas_pg_tx_begin(s, &own) != 0 || eas_pg_next_modseq(s, ms) != 0) {
+        return eas_pg_tx_end(s, own, EAS_ST_ERROR);
     }
     params[0] = dst->id;
     params[1] = s->user_id;
@@ -954,7 +954,7 @@ static int pg_move(eas_store *s, const eas_folder *src, apr_int64_t uid, const e
                    "UPDATE folders SET uidnext = uidnext + 1 WHERE id = $1 AND user_id = $2 "
                    "RETURNING uidnext - 1",
                    2, params, 1, nu) != 0) {
-        return tx_end(s, own, EAS_ST_ERROR);
+        return eas_pg_tx_end(s, own, EAS_ST_ERROR);
     }
     /* the row moves (keeping its data); the source keeps a bare tombstone */
     params[0] = src->id;
@@ -967,7 +967,7 @@ static int pg_move(eas_store *s, const eas_folder *src, apr_int64_t uid, const e
           "WHERE folder_id = $1 AND uid = $2 AND NOT expunged RETURNING user_id",
           5, params);
     if (!r) {
-        return tx_end(s, own, EAS_ST_ERROR);
+        return eas_pg_tx_end(s, own, EAS_ST_ERROR);
     }
     rc = PQntuples(r) == 1 ? EAS_ST_OK : EAS_ST_NOT_FOUND;
     PQclear(r);
@@ -978,12 +978,12 @@ static int pg_move(eas_store *s, const eas_folder *src, apr_int64_t uid, const e
               "VALUES ($1, $2, $3, $4, true)",
               4, p2);
         if (!r) {
-            return tx_end(s, own, EAS_ST_ERROR);
+            return eas_pg_tx_end(s, own, EAS_ST_ERROR);
         }
         PQclear(r);
         *uid_out = i64(nu[0]);
     }
-    return tx_end(s, own, rc);
+    return eas_pg_tx_end(s, own, rc);
 }
 
 /* Turns live items into tombstones: bodies and envelope go, (folder, uid, modseq) stays so the
@@ -996,7 +996,7 @@ static int expunge_where(eas_store *s, const char *folder_id, const char *where_
                     "CREATE TEMP TABLE eas_orphan_candidates ON COMMIT DROP AS "
                     "WITH x AS (UPDATE items i SET expunged = true, modseq = $2, blob_hash = NULL, "
                     " subject = NULL, from_addr = NULL, to_addr = NULL, cc_addr = NULL, "
-                    " reply_to = NULL, display_to = NULL, preview = NULL, "
+                    " reply_to = NULL, display_to = NULL, preview = NULL, pim_data = NULL, "
                     " categories = '{}' FROM items o WHERE o.id = i.id AND i.folder_id = $1 "
                     " AND NOT i.expunged AND ($3::bigint IS NULL OR i.uid = $3::bigint) "
                     " RETURNING o.blob_hash) "
@@ -1013,8 +1013,8 @@ static int pg_expunge(eas_store *s, const eas_folder *f, apr_int64_t uid)
 {
     const char *ms[1];
     int own, rc;
-    if (tx_begin(s, &own) != 0 || next_modseq(s, ms) != 0) {
-        return tx_end(s, own, EAS_ST_ERROR);
+    if (eas_pg_tx_begin(s, &own) != 0 || eas_pg_next_modseq(s, ms) != 0) {
+        return eas_pg_tx_end(s, own, EAS_ST_ERROR);
     }
     rc = item_exists(s, f->id, uid);
     if (rc == 1) {
@@ -1022,15 +1022,15 @@ static int pg_expunge(eas_store *s, const eas_folder *f, apr_int64_t uid)
     } else if (rc == 0) {
         rc = EAS_ST_NOT_FOUND;
     }
-    return tx_end(s, own, rc);
+    return eas_pg_tx_end(s, own, rc);
 }
 
 static int pg_empty(eas_store *s, const eas_folder *f, int subfolders)
 {
     const char *ms[1], *params[2] = {s->user_id, f->id};
     int own, rc;
-    if (tx_begin(s, &own) != 0 || next_modseq(s, ms) != 0) {
-        return tx_end(s, own, EAS_ST_ERROR);
+    if (eas_pg_tx_begin(s, &own) != 0 || eas_pg_next_modseq(s, ms) != 0) {
+        return eas_pg_tx_end(s, own, EAS_ST_ERROR);
     }
     rc = expunge_where(s, f->id, NULL, ms[0]);
     if (rc == 0 && subfolders) {
@@ -1038,14 +1038,14 @@ static int pg_empty(eas_store *s, const eas_folder *f, int subfolders)
             q(s, "SELECT id FROM folders WHERE user_id = $1 AND parent_id = $2::bigint", 2, params);
         int i;
         if (!r) {
-            return tx_end(s, own, EAS_ST_ERROR);
+            return eas_pg_tx_end(s, own, EAS_ST_ERROR);
         }
         for (i = 0; rc == 0 && i < PQntuples(r); ++i) {
             rc = pg_folder_delete(s, apr_pstrdup(s->pool, PQgetvalue(r, i, 0)));
         }
         PQclear(r);
     }
-    return tx_end(s, own, rc);
+    return eas_pg_tx_end(s, own, rc);
 }
 
 static int pg_append(eas_store *s, const eas_folder *f, const char *mime, apr_size_t len,
@@ -1143,8 +1143,8 @@ int eas_pgstore_store_message(eas_store *s, const char *folder_id, const char *m
     SHA256((const unsigned char *)mime, len, digest);
     hash_hex = hex(s->pool, digest, sizeof(digest));
 
-    if (tx_begin(s, &own) != 0 || next_modseq(s, ms) != 0) {
-        return tx_end(s, own, EAS_ST_ERROR);
+    if (eas_pg_tx_begin(s, &own) != 0 || eas_pg_next_modseq(s, ms) != 0) {
+        return eas_pg_tx_end(s, own, EAS_ST_ERROR);
     }
     if (dedup) {
         /* the same bytes delivered to the same folder within a day: the MTA retried after we
@@ -1156,18 +1156,18 @@ int eas_pgstore_store_message(eas_store *s, const char *folder_id, const char *m
                         "AND delivered_at > now() - interval '1 day' LIMIT 1",
                         2, dp);
         if (!r) {
-            return tx_end(s, own, EAS_ST_ERROR);
+            return eas_pg_tx_end(s, own, EAS_ST_ERROR);
         }
         if (PQntuples(r) == 1) {
             *uid_out = i64(PQgetvalue(r, 0, 0));
             *duplicate = 1;
             PQclear(r);
-            return tx_end(s, own, EAS_ST_OK);
+            return eas_pg_tx_end(s, own, EAS_ST_OK);
         }
         PQclear(r);
     }
     if (store_blob(s, hash_hex, mime, len, &info) != 0) {
-        return tx_end(s, own, EAS_ST_ERROR);
+        return eas_pg_tx_end(s, own, EAS_ST_ERROR);
     }
     params[0] = folder_id;
     params[1] = s->user_id;
@@ -1175,7 +1175,7 @@ int eas_pgstore_store_message(eas_store *s, const char *folder_id, const char *m
                    "UPDATE folders SET uidnext = uidnext + 1 WHERE id = $1 AND user_id = $2 "
                    "RETURNING uidnext - 1",
                    2, params, 1, nu) != 0) {
-        return tx_end(s, own, EAS_ST_ERROR);
+        return eas_pg_tx_end(s, own, EAS_ST_ERROR);
     }
     params[2] = nu[0];
     params[3] = ms[0];
@@ -1208,12 +1208,12 @@ int eas_pgstore_store_message(eas_store *s, const char *folder_id, const char *m
               "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
               20, params);
         if (!r) {
-            return tx_end(s, own, EAS_ST_ERROR);
+            return eas_pg_tx_end(s, own, EAS_ST_ERROR);
         }
         PQclear(r);
     }
     *uid_out = i64(nu[0]);
-    rc = tx_end(s, own, EAS_ST_OK);
+    rc = eas_pg_tx_end(s, own, EAS_ST_OK);
     return rc;
 }
 
@@ -1221,4 +1221,5 @@ const eas_store_provider eas_pgstore_provider = {
     "pgstore",        pg_ensure_defaults, pg_folders,       pg_folder_create, pg_folder_update,
     pg_folder_delete, pg_changes,         pg_count_changes, pg_fetch,         pg_set_flags,
     pg_move,          pg_expunge,         pg_empty,         pg_append,        pg_mime,
+    eas_pg_pim_put,   eas_pg_pim_get,     eas_pg_pim_list,
 };

@@ -14,4 +14,19 @@ int eas_pgstore_store_message(eas_store *s, const char *folder_id, const char *m
                               const eas_flags *fl, apr_time_t received, int dedup,
                               apr_int64_t *uid_out, int *duplicate);
 
+/* Shared by the pgstore files: a transaction unless the caller has one (own), ended with rc;
+ * the next modseq of the user (locks the users row). */
+int eas_pg_tx_begin(eas_store *s, int *own);
+int eas_pg_tx_end(eas_store *s, int own, int rc);
+int eas_pg_next_modseq(eas_store *s, const char **out);
+
+/* PIM items (eas_pgstore_pim.c) */
+int eas_pg_pim_put(eas_store *s, const eas_folder *f, apr_int64_t uid,
+                   const struct eas_pim_item *it, apr_int64_t if_modseq, apr_int64_t *uid_out,
+                   apr_int64_t *modseq_out);
+int eas_pg_pim_get(eas_store *s, const eas_folder *f, const apr_int64_t *uids, int n,
+                   struct eas_pim_item **out);
+int eas_pg_pim_list(eas_store *s, const eas_folder *f, apr_int64_t after_uid, int limit,
+                    apr_array_header_t **out, int *more);
+
 #endif

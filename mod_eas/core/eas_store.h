@@ -127,6 +127,7 @@ typedef struct eas_sync_view {
 } eas_sync_view;
 
 typedef struct eas_store eas_store;
+struct eas_pim_item; /* eas_pim.h */
 
 typedef struct eas_store_provider {
     const char *name;
@@ -167,6 +168,18 @@ typedef struct eas_store_provider {
     /* The stored MIME bytes of one item (whole), for attachments and MIME fetch. */
     int (*mime)(eas_store *s, const eas_folder *f, apr_int64_t uid, const char **out,
                 apr_size_t *len);
+    /* PIM items (eas_pim.h: the standard form and its columns). uid 0 adds (new uid in *uid_out);
+     * otherwise replaces the item if its modseq is still <= if_modseq (0: unconditionally):
+     * EAS_ST_OK, EAS_ST_NOT_FOUND or EAS_ST_CONFLICT. The new modseq in *modseq_out. */
+    int (*pim_put)(eas_store *s, const eas_folder *f, apr_int64_t uid,
+                   const struct eas_pim_item *it, apr_int64_t if_modseq, apr_int64_t *uid_out,
+                   apr_int64_t *modseq_out);
+    /* PIM items by uid (NULL entries for uids that are gone). */
+    int (*pim_get)(eas_store *s, const eas_folder *f, const apr_int64_t *uids, int n,
+                   struct eas_pim_item **out);
+    /* Live PIM items of a folder by uid order, from after_uid on (export); *more when more. */
+    int (*pim_list)(eas_store *s, const eas_folder *f, apr_int64_t after_uid, int limit,
+                    apr_array_header_t **out, int *more);
 } eas_store_provider;
 
 /* Set-flags mask bits */

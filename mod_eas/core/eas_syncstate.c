@@ -28,7 +28,7 @@ int eas_sync_load(PGconn *c, apr_pool_t *p, const char *device_pk, const char *f
     PGresult *r = eas_db_exec(c, p, err,
                               "SELECT sync_key, prev_key, pending, uidvalidity, filter_type, "
                               "seen_modseq, options, checked_modseq, prev_checked_modseq, "
-                              "added_modseq, prev_added_modseq FROM "
+                              "added_modseq, prev_added_modseq, supported FROM "
                               "sync_states WHERE device_pk = $1 AND "
                               "folder_id = $2 FOR UPDATE",
                               2, params);
@@ -50,6 +50,7 @@ int eas_sync_load(PGconn *c, apr_pool_t *p, const char *device_pk, const char *f
         st->prev_checked_modseq = apr_atoi64(PQgetvalue(r, 0, 8));
         st->added_modseq = apr_atoi64(PQgetvalue(r, 0, 9));
         st->prev_added_modseq = apr_atoi64(PQgetvalue(r, 0, 10));
+        st->supported = PQgetisnull(r, 0, 11) ? NULL : apr_pstrdup(p, PQgetvalue(r, 0, 11));
     }
     PQclear(r);
     return 0;
@@ -204,6 +205,15 @@ int eas_sync_save_options(PGconn *c, apr_pool_t *p, const char *device_pk, const
     const char *params[3] = {device_pk, folder_id, options};
     return run(c, p, err,
                "UPDATE sync_states SET options = $3 WHERE device_pk = $1 AND folder_id = $2", 3,
+               params);
+}
+
+int eas_sync_save_supported(PGconn *c, apr_pool_t *p, const char *device_pk,
+                            const char *folder_id, const char *supported, const char **err)
+{
+    const char *params[3] = {device_pk, folder_id, supported};
+    return run(c, p, err,
+               "UPDATE sync_states SET supported = $3 WHERE device_pk = $1 AND folder_id = $2", 3,
                params);
 }
 

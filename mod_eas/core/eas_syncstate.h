@@ -28,6 +28,7 @@ typedef struct eas_sync_state {
     apr_int64_t prev_checked_modseq; /* ... and for the view at prev_key */
     apr_int64_t added_modseq;        /* see eas_sync_view, likewise per key */
     apr_int64_t prev_added_modseq;
+    const char *supported; /* Sync Supported of a PIM collection ("Contacts:FirstName\n"...) */
 } eas_sync_state;
 
 /* How a presented key relates to the state. */
@@ -65,6 +66,9 @@ int eas_sync_save(PGconn *c, apr_pool_t *p, const char *device_pk, const char *f
                   apr_int64_t added, apr_int64_t prev_added, const char **err);
 
 /* Remembers the collection's Options (clients send them once; they persist). */
+/* The Supported list sent with SyncKey 0 (NULL: none). */
+int eas_sync_save_supported(PGconn *c, apr_pool_t *p, const char *device_pk,
+                            const char *folder_id, const char *supported, const char **err);
 int eas_sync_save_options(PGconn *c, apr_pool_t *p, const char *device_pk, const char *folder_id,
                           const char *options, const char **err);
 

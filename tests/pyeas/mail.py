@@ -13,6 +13,8 @@ from pyeas.env import command
 
 _ids = itertools.count(1)
 XML = '<?xml version="1.0" encoding="utf-8"?>'
+PIM_NS = ('xmlns:calendar="Calendar:" xmlns:contacts="Contacts:" xmlns:contacts2="Contacts2:" '
+          'xmlns:tasks="Tasks:" xmlns:notes="Notes:"')
 
 
 def message(subject="Hello", body="Hi there.\n", sender="Alice <alice@example.org>",
@@ -97,7 +99,7 @@ class Phone:
         if commands:
             parts.append(f"<Commands>{commands}</Commands>")
         return (f'{XML}<Sync xmlns="AirSync:" xmlns:airsyncbase="AirSyncBase:" '
-                f'xmlns:email="Email:"><Collections><Collection>{"".join(parts)}'
+                f'xmlns:email="Email:" {PIM_NS}><Collections><Collection>{"".join(parts)}'
                 '</Collection></Collections></Sync>')
 
     def sync(self, fid, key=None, window=None, options="", commands="", update=True, **kw):
