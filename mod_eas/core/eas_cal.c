@@ -597,6 +597,8 @@ static int master_in(eas_cal_ctx *c, xmlNodePtr app, int change, const char **er
         if (!(c->zone = eas_tz_from_blob(c->p, tzb, e.tm_year + 1900, err))) {
             return -1;
         }
+        /* the device's own bytes (its zone names) go back to it while the zone is unchanged */
+        eas_cal_x_set(c->master, "X-EAS-TIMEZONE", tzb);
     }
     start = ostart;
     end = oend;
@@ -839,8 +841,12 @@ static int cal_to_eas(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const char *
     ns = eas_xml_ns(doc, NS);
     if (!(c.all_day && version >= 160)) {
         struct icaltimetype tt = icaltime_from_timet_with_zone((time_t)apr_time_sec(s), 0, c.zone);
+        const char *kept = eas_cal_x_get(c.master, "X-EAS-TIMEZONE"), *ignored;
+        icaltimezone *kz = kept ? eas_tz_from_blob(p, kept, tt.year, &ignored) : NULL;
         eas_xml_add(app, ns, "Timezone",
-                    eas_tz_to_blob(p, c.zone == utc() ? NULL : c.zone, tt.year));
+                    kz && strcmp(eas_tz_id(kz), eas_tz_id(c.zone)) == 0
+                        ? kept
+                        : eas_tz_to_blob(p, c.zone == utc() ? NULL : c.zone, tt.year));
     }
     eas_xml_add_int(app, ns, "AllDayEvent", c.all_day);
     eas_xml_add(app, ns, "StartTime", time_out(&c, s, c.all_day));

@@ -8,6 +8,7 @@
 #ifndef EAS_CAL_H
 #define EAS_CAL_H
 
+#include <apr_hash.h>
 #include <apr_pools.h>
 #include <libical/ical.h>
 #include <libxml/tree.h>
@@ -32,6 +33,7 @@ typedef struct eas_cal_ctx {
     icaltimezone *zone;    /* the item's zone (UTC when it names none) */
     int all_day;
     int version;
+    apr_hash_t *zones; /* TZID → zone, resolved once */
 } eas_cal_ctx;
 
 /* EAS date text (compact "20261121T100000Z" or extended "2026-11-21T10:00:00.000Z", with or

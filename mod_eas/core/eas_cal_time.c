@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "eas_cal.h"
@@ -90,10 +91,22 @@ icaltimezone *eas_cal_prop_zone(eas_cal_ctx *c, icalproperty *prop)
 {
     icalparameter *tz = icalproperty_get_first_parameter(prop, ICAL_TZID_PARAMETER);
     const char *tzid = tz ? icalparameter_get_tzid(tz) : NULL;
+    icaltimezone *z;
     if (!tzid) {
         return utc(); /* floating times are read as UTC: EAS has no floating time */
     }
-    return eas_tz_resolve(c->p, c->cal, tzid);
+    /* resolving builds a zone and expands its rules anew: once per TZID and item */
+    if (c->zone && strcmp(tzid, eas_tz_id(c->zone)) == 0) {
+        return c->zone;
+    }
+    if (!c->zones) {
+        c->zones = apr_hash_make(c->p);
+    }
+    if (!(z = apr_hash_get(c->zones, tzid, APR_HASH_KEY_STRING)) &&
+        (z = eas_tz_resolve(c->p, c->cal, tzid))) {
+        apr_hash_set(c->zones, apr_pstrdup(c->p, tzid), APR_HASH_KEY_STRING, z);
+    }
+    return z;
 }
 
 /* The property's time value (DATE-TIME or DATE; the first of a list). */
@@ -175,6 +188,9 @@ icalproperty *eas_cal_time_prop(icalproperty_kind kind, apr_time_t t, icaltimezo
         break;
     case ICAL_EXDATE_PROPERTY:
         prop = icalproperty_new_exdate(tt);
+        break;
+    case ICAL_DTSTAMP_PROPERTY:
+        prop = icalproperty_new_dtstamp(tt);
         break;
     default:
         prop = icalproperty_new_dtstart(tt);

@@ -234,7 +234,7 @@ static void test_full(void)
     }
     /* the plain preference gives DESCRIPTION */
     out = out_of(d, 0, 161, NULL);
-    ok(strncmp(out, "Body{Type=1;EstimatedDataSize=17;Data=Must do it & more};Subject=", 66) == 0,
+    ok(strncmp(out, "Body{Type=1;EstimatedDataSize=17;Data=Must do it & more};Subject=", 65) == 0,
        "plain body from DESCRIPTION: %s", out);
 
     /* XSD: the response inside a Sync Add validates against Tasks.xsd */
