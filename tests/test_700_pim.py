@@ -513,6 +513,41 @@ def test_16_1_delete_of_one_occurrence_by_instance_id(env):
     assert len(dels) == 1
 
 
+def test_16_1_location_element_and_change_of_one_occurrence(env):
+    a = phone_for(env, "inst161@example.org", "16.1")
+    fid = a.folder("Calendar")
+    app = ("<calendar:StartTime>20260105T090000Z</calendar:StartTime>"
+           "<calendar:EndTime>20260105T100000Z</calendar:EndTime>"
+           "<calendar:Subject>Daily</calendar:Subject><calendar:ClientUid>inst-161</calendar:ClientUid>"
+           "<airsyncbase:Location><airsyncbase:DisplayName>Café Einstein</airsyncbase:DisplayName>"
+           "<airsyncbase:City>Berlin</airsyncbase:City><airsyncbase:Country>DE</airsyncbase:Country>"
+           "<airsyncbase:Latitude>52.5067</airsyncbase:Latitude>"
+           "<airsyncbase:Longitude>13.3515</airsyncbase:Longitude></airsyncbase:Location>"
+           "<calendar:Recurrence><calendar:Type>0</calendar:Type>"
+           "<calendar:Occurrences>5</calendar:Occurrences></calendar:Recurrence>")
+    sid, _ = add_one(a, fid, app)
+    # the third occurrence moves to the afternoon; the series stays as it is
+    r = a.sync(fid, commands=f"<Change><ServerId>{sid}</ServerId>"
+               "<airsyncbase:InstanceId>2026-01-07T09:00:00.000Z</airsyncbase:InstanceId>"
+               "<ApplicationData><calendar:Subject>Daily (late)</calendar:Subject>"
+               "<calendar:StartTime>20260107T150000Z</calendar:StartTime>"
+               "<calendar:EndTime>20260107T160000Z</calendar:EndTime></ApplicationData></Change>")
+    resp = r.doc and r.doc.find("Collections/Collection/Responses/Change")
+    assert not resp or resp.text("Status") == "1", r.doc.xml
+    b = second_phone(env, "inst161@example.org", "16.1")
+    item = list(read_all(b, b.folder("Calendar")).values())[0]
+    assert item.text("ApplicationData/Subject") == "Daily"
+    assert item.text("ApplicationData/Location/DisplayName") == "Café Einstein"
+    assert item.text("ApplicationData/Location/Latitude") == "52.5067"
+    ex = item.findall("ApplicationData/Exceptions/Exception")
+    assert len(ex) == 1
+    assert ex[0].text("InstanceId") in ("2026-01-07T09:00:00.000Z", "20260107T090000Z")
+    assert ex[0].text("Subject") == "Daily (late)"
+    text = export(env, "inst161@example.org", "Calendar")
+    assert any("20260107" in l for l in ics_lines(text, "RECURRENCE-ID"))
+    assert "UID:inst-161" in unfold(text)
+
+
 # --- tasks --------------------------------------------------------------------------------
 
 TASK = ("<tasks:Subject>Steuererklärung</tasks:Subject>"

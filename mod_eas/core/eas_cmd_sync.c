@@ -52,7 +52,7 @@ static const char *server_id(sync_req *sr, const eas_folder *f, apr_int64_t uid)
 }
 
 int eas_sync_item_uid(sync_req *sr, const eas_folder *f, xmlNodePtr cmd, apr_int64_t *uid,
-                    const char **sid)
+                      const char **sid)
 {
     const char *fid;
     *sid = eas_xml_child_text(cmd, NS, "ServerId");
@@ -188,8 +188,8 @@ static int client_fetch(sync_req *sr, const eas_folder *f, xmlNodePtr cmd, const
     return 0;
 }
 
-void eas_sync_add_response(xmlNodePtr *responses, xmlNodePtr coll, const char *cid,
-                           const char *sid, int status)
+void eas_sync_add_response(xmlNodePtr *responses, xmlNodePtr coll, const char *cid, const char *sid,
+                           int status)
 {
     xmlNodePtr n;
     if (!*responses) {

@@ -47,8 +47,8 @@ int eas_deliver_user(PGconn *c, apr_pool_t *p, const char *user, int create, con
 
 const eas_folder *eas_deliver_folder(eas_store *s, const char *spec)
 {
-    static const char *specials[] = {"inbox",   "drafts",   "sent",  "deleted", "junk",
-                                     "outbox",  "contacts", "calendar", "tasks", "notes"};
+    static const char *specials[] = {"inbox",  "drafts",   "sent",     "deleted", "junk",
+                                     "outbox", "contacts", "calendar", "tasks",   "notes"};
     apr_array_header_t *all = eas_store_folders(s);
     const char *parent = "0", *rest = spec;
     const eas_folder *found = NULL;

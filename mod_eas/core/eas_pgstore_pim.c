@@ -61,7 +61,7 @@ static int put_new(eas_store *s, const eas_folder *f, const eas_pim_item *it, co
                     "INSERT INTO items (folder_id, user_id, uid, modseq, class, received, size, "
                     "subject, pim_data, pim_uid, pim_start, pim_end, complete, seen) VALUES "
                     "($1, $2, $3, $4, $5, " TS(6) ", $7, $8, $9, $10, " TS(11) ", " TS(12) ", $13, "
-                    "true)",
+                                                                                           "true)",
                     13, params);
     if (!r) {
         return EAS_ST_ERROR;
@@ -90,13 +90,17 @@ static int put_existing(eas_store *s, const eas_folder *f, apr_int64_t uid, cons
     params[9] = ts_or_null(s->pool, it->end);
     params[10] = it->complete ? "t" : "f";
     params[11] = I64(s->pool, if_modseq);
-    r = eas_db_exec(s->db, s->pool, &s->error,
-                    "UPDATE items SET modseq = $3, received = coalesce(" TS(4) ", received), "
-                    "size = $5, subject = $6, pim_data = $7, pim_uid = $8, pim_start = " TS(9) ", "
-                    "pim_end = " TS(10) ", complete = $11 WHERE folder_id = $1 AND uid = $2 "
-                    "AND NOT expunged AND pim_data IS NOT NULL "
-                    "AND ($12::bigint = 0 OR modseq <= $12::bigint) RETURNING modseq",
-                    12, params);
+    r = eas_db_exec(
+        s->db, s->pool, &s->error,
+        "UPDATE items SET modseq = $3, received = coalesce(" TS(
+            4) ", received), "
+               "size = $5, subject = $6, pim_data = $7, pim_uid = $8, pim_start = " TS(
+                   9) ", "
+                      "pim_end = " TS(
+                          10) ", complete = $11 WHERE folder_id = $1 AND uid = $2 "
+                              "AND NOT expunged AND pim_data IS NOT NULL "
+                              "AND ($12::bigint = 0 OR modseq <= $12::bigint) RETURNING modseq",
+        12, params);
     if (!r) {
         return EAS_ST_ERROR;
     }

@@ -12,8 +12,8 @@
 
 const eas_pim_class *eas_pim_class_get(const char *name)
 {
-    static const eas_pim_class *const all[] = {&eas_pim_calendar, &eas_pim_contacts,
-                                               &eas_pim_tasks, &eas_pim_notes};
+    static const eas_pim_class *const all[] = {&eas_pim_calendar, &eas_pim_contacts, &eas_pim_tasks,
+                                               &eas_pim_notes};
     size_t i;
     for (i = 0; name && i < sizeof(all) / sizeof(all[0]); ++i) {
         if (strcmp(all[i]->name, name) == 0) {

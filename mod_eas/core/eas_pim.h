@@ -41,8 +41,8 @@ typedef struct eas_pim_class {
      * columns in *out. A Change replaces what EAS carries and keeps the rest of old (X- and other
      * properties from an import). 0, or -1 with *err when the data is invalid (bad date, unknown
      * time zone, oversize picture, ...): Status 6 for this item only. */
-    int (*from_eas)(apr_pool_t *p, xmlNodePtr app, const char *old, int version,
-                    eas_pim_item *out, const char **err);
+    int (*from_eas)(apr_pool_t *p, xmlNodePtr app, const char *old, int version, eas_pim_item *out,
+                    const char **err);
     /* The stored form → children of app (ApplicationData, ItemOperations Properties, Search
      * Properties), as the protocol version allows; the body as the options ask
      * (eas_pim_body_out). 0, or -1 with *err when the stored data cannot be read. */

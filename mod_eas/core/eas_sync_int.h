@@ -23,10 +23,10 @@
 typedef struct sync_req {
     eas_cmd_ctx *ctx;
     eas_store *s;
-    xmlDocPtr doc;  /* response */
-    xmlNodePtr out; /* response Collections */
-    int budget;     /* items left in the Sync-level window */
-    int loud;       /* something to say: a new key, a command answered, an error status */
+    xmlDocPtr doc;         /* response */
+    xmlNodePtr out;        /* response Collections */
+    int budget;            /* items left in the Sync-level window */
+    int loud;              /* something to say: a new key, a command answered, an error status */
     const char *supported; /* the collection's Supported list (ghosting), or NULL */
 } sync_req;
 
@@ -34,8 +34,8 @@ typedef struct sync_req {
 void eas_sync_response(xmlNodePtr *responses, xmlNodePtr coll, const char *what, const char *sid,
                        int status);
 /* Responses/Add with ClientId, ServerId (NULL: none) and Status. */
-void eas_sync_add_response(xmlNodePtr *responses, xmlNodePtr coll, const char *cid,
-                           const char *sid, int status);
+void eas_sync_add_response(xmlNodePtr *responses, xmlNodePtr coll, const char *cid, const char *sid,
+                           int status);
 /* The uid a client command's ServerId names, if it is in folder f (else -1). */
 int eas_sync_item_uid(sync_req *sr, const eas_folder *f, xmlNodePtr cmd, apr_int64_t *uid,
                       const char **sid);

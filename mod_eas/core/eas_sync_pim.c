@@ -231,9 +231,9 @@ static int app_data(sync_req *sr, const eas_folder *f, const eas_pim_class *pc,
     xmlNodePtr app = eas_xml_add(parent, NULL, "ApplicationData", NULL);
     if (pc->to_eas(sr->ctx->pool, sr->doc, app, it->data, o, sr->ctx->version, &err) != 0) {
         /* stored data this build cannot read: say so in the log, send the item bare */
-        sr->ctx->warning = apr_psprintf(sr->ctx->pool, "%s item %s:%" APR_INT64_T_FMT
-                                        " unreadable: %s", pc->name, f->id, it->uid,
-                                        err ? err : "?");
+        sr->ctx->warning =
+            apr_psprintf(sr->ctx->pool, "%s item %s:%" APR_INT64_T_FMT " unreadable: %s", pc->name,
+                         f->id, it->uid, err ? err : "?");
     }
     return 0;
 }

@@ -208,8 +208,8 @@ int eas_sync_save_options(PGconn *c, apr_pool_t *p, const char *device_pk, const
                params);
 }
 
-int eas_sync_save_supported(PGconn *c, apr_pool_t *p, const char *device_pk,
-                            const char *folder_id, const char *supported, const char **err)
+int eas_sync_save_supported(PGconn *c, apr_pool_t *p, const char *device_pk, const char *folder_id,
+                            const char *supported, const char **err)
 {
     const char *params[3] = {device_pk, folder_id, supported};
     return run(c, p, err,

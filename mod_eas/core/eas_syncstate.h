@@ -67,8 +67,8 @@ int eas_sync_save(PGconn *c, apr_pool_t *p, const char *device_pk, const char *f
 
 /* Remembers the collection's Options (clients send them once; they persist). */
 /* The Supported list sent with SyncKey 0 (NULL: none). */
-int eas_sync_save_supported(PGconn *c, apr_pool_t *p, const char *device_pk,
-                            const char *folder_id, const char *supported, const char **err);
+int eas_sync_save_supported(PGconn *c, apr_pool_t *p, const char *device_pk, const char *folder_id,
+                            const char *supported, const char **err);
 int eas_sync_save_options(PGconn *c, apr_pool_t *p, const char *device_pk, const char *folder_id,
                           const char *options, const char **err);
 

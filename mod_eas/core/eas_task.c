@@ -125,6 +125,13 @@ static void add_x(icalcomponent *c, const char *name, const char *value)
     icalcomponent_add_property(c, x);
 }
 
+/* s when it is an unsignedByte (an edited export must not produce invalid XML), else NULL. */
+static const char *byte_text(const char *s)
+{
+    size_t n = s ? strspn(s, "0123456789") : 0;
+    return n > 0 && n <= 3 && !s[n] && atoi(s) <= 255 ? s : NULL;
+}
+
 static const char *new_uid(apr_pool_t *p)
 {
     unsigned char b[16];
@@ -374,7 +381,7 @@ static int view(apr_pool_t *p, icalcomponent *vcal, icalcomponent *todo, task_vi
         v->due_local = v->start_local + d;
     }
 
-    if ((s = xval(p, todo, "X-EAS-IMPORTANCE"))) {
+    if ((s = xval(p, todo, "X-EAS-IMPORTANCE")) && byte_text(s)) {
         v->importance = atoi(s);
     } else if ((pr = icalcomponent_get_first_property(todo, ICAL_PRIORITY_PROPERTY))) {
         int prio = icalproperty_get_priority(pr);
@@ -425,8 +432,8 @@ static int view(apr_pool_t *p, icalcomponent *vcal, icalcomponent *todo, task_vi
             v->rrule = NULL; /* a rule needs a start */
         }
     }
-    v->regenerate = xval(p, todo, "X-EAS-REGENERATE");
-    v->deadoccur = xval(p, todo, "X-EAS-DEADOCCUR");
+    v->regenerate = byte_text(xval(p, todo, "X-EAS-REGENERATE"));
+    v->deadoccur = byte_text(xval(p, todo, "X-EAS-DEADOCCUR"));
     v->ordinal = xval(p, todo, "X-EAS-ORDINALDATE");
     v->subordinal = xval(p, todo, "X-EAS-SUBORDINALDATE");
     return 0;
@@ -436,25 +443,31 @@ static int view(apr_pool_t *p, icalcomponent *vcal, icalcomponent *todo, task_vi
 static int finish(apr_pool_t *p, icalcomponent *vcal, icalcomponent *todo, eas_pim_item *out,
                   const char **err)
 {
+    apr_array_header_t *tzids = apr_array_make(p, 4, sizeof(const char *));
     icalcomponent *c;
     icalproperty *pr;
     task_view v;
     char *s;
+    int i;
 
+    /* collected first: resolving walks vcal's components, which moves libical's iterator */
     for (c = icalcomponent_get_first_component(vcal, ICAL_VTODO_COMPONENT); c;
          c = icalcomponent_get_next_component(vcal, ICAL_VTODO_COMPONENT)) {
         for (pr = icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY); pr;
              pr = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY)) {
             icalparameter *tz = icalproperty_get_first_parameter(pr, ICAL_TZID_PARAMETER);
-            icaltimezone *z;
-            if (!tz) {
-                continue;
+            if (tz && icalparameter_get_tzid(tz)) {
+                APR_ARRAY_PUSH(tzids, const char *) = apr_pstrdup(p, icalparameter_get_tzid(tz));
             }
-            if (!(z = eas_tz_resolve(p, vcal, icalparameter_get_tzid(tz)))) {
-                return fail(err, apr_pstrcat(p, "unknown TZID ", icalparameter_get_tzid(tz), NULL));
-            }
-            eas_tz_embed(vcal, z);
         }
+    }
+    for (i = 0; i < tzids->nelts; ++i) {
+        const char *id = APR_ARRAY_IDX(tzids, i, const char *);
+        icaltimezone *z = eas_tz_resolve(p, vcal, id);
+        if (!z) {
+            return fail(err, apr_pstrcat(p, "unknown TZID ", id, NULL));
+        }
+        eas_tz_embed(vcal, z);
     }
     if (view(p, vcal, todo, &v, err) != 0) {
         return -1;
@@ -469,6 +482,40 @@ static int finish(apr_pool_t *p, icalcomponent *vcal, icalcomponent *todo, eas_p
     out->end = v.has_due ? v.due_utc : 0;
     out->complete = v.complete;
     return 0;
+}
+
+/* An imported rule leaves parts to DTSTART (RFC 5545 3.3.10); EAS names them. */
+static void complete_rule(struct icalrecurrencetype *r, apr_time_t local_start)
+{
+    apr_time_exp_t e;
+    apr_time_exp_gmt(&e, local_start);
+    if (r->freq == ICAL_WEEKLY_RECURRENCE && r->by_day[0] == ICAL_RECURRENCE_ARRAY_MAX) {
+        r->by_day[0] = (short)(e.tm_wday + 1), r->by_day[1] = ICAL_RECURRENCE_ARRAY_MAX;
+    }
+    if (r->freq == ICAL_YEARLY_RECURRENCE && r->by_month[0] == ICAL_RECURRENCE_ARRAY_MAX &&
+        r->by_year_day[0] == ICAL_RECURRENCE_ARRAY_MAX &&
+        r->by_week_no[0] == ICAL_RECURRENCE_ARRAY_MAX) {
+        r->by_month[0] = (short)(e.tm_mon + 1), r->by_month[1] = ICAL_RECURRENCE_ARRAY_MAX;
+    }
+    if ((r->freq == ICAL_MONTHLY_RECURRENCE || r->freq == ICAL_YEARLY_RECURRENCE) &&
+        r->by_day[0] == ICAL_RECURRENCE_ARRAY_MAX &&
+        r->by_month_day[0] == ICAL_RECURRENCE_ARRAY_MAX &&
+        r->by_year_day[0] == ICAL_RECURRENCE_ARRAY_MAX) {
+        r->by_month_day[0] = (short)e.tm_mday, r->by_month_day[1] = ICAL_RECURRENCE_ARRAY_MAX;
+    }
+}
+
+/* Whether to_eas sends the stored rule (else a device never saw it and cannot change it). */
+static int rule_sendable(apr_pool_t *p, const task_view *v)
+{
+    struct icalrecurrencetype r = icalproperty_get_rrule(v->rrule);
+    xmlNodePtr tmp = xmlNewNode(NULL, BAD_CAST "x");
+    int sendable;
+    complete_rule(&r, v->recur_start);
+    sendable = eas_recur_to_eas(p, tmp, xmlNewNs(tmp, BAD_CAST NS_TASKS, BAD_CAST "t"), &r, v->zone,
+                                161, 1) == 0;
+    xmlFreeNode(tmp);
+    return sendable;
 }
 
 /* ---- EAS → VTODO --------------------------------------------------------------------------- */
@@ -506,6 +553,7 @@ typedef struct task_in {
     const char *subject, *body, *subordinal;
     int is_html, has_cats, has_start, has_due, has_imp, has_sens, has_rem, has_rec, has_ord;
     int start_floating, due_floating; /* only the local date was sent */
+    int has_complete;
     apr_array_header_t *cats;
     apr_time_t start_utc, start_local, due_utc, due_local, completed, reminder, recur_start,
         ordinal;
@@ -561,7 +609,7 @@ static int read_in(apr_pool_t *p, xmlNodePtr app, task_in *in, const char **err)
         return fail(err, "invalid date");
     }
     in->subordinal = eas_xml_child_text(app, NS_TASKS, "SubOrdinalDate");
-    if (num(app, "Complete", 1, &in->complete) < 0) {
+    if ((in->has_complete = num(app, "Complete", 1, &in->complete)) < 0) {
         return fail(err, "Complete is not 0 or 1");
     }
     /* MS-ASTASK 2.2.2.14: other Importance values are accepted and returned as sent */
@@ -864,6 +912,9 @@ static int task_from_eas(apr_pool_t *p, xmlNodePtr app, const char *old, int ver
         if (load(p, old, 0, &vcal, &todo, err) != 0 || view(p, vcal, todo, &ov, err) != 0) {
             return -1;
         }
+        if (!in.has_complete) {
+            in.complete = ov.complete; /* required, but never let its absence reopen a task */
+        }
         /* what the device sends back as it got it stays in its stored form */
         k.body = in.body == NULL;
         k.cats = in.has_cats && same_cats(in.cats, ov.cats);
@@ -875,8 +926,8 @@ static int task_from_eas(apr_pool_t *p, xmlNodePtr app, const char *old, int ver
         k.sens = (in.has_sens ? in.sensitivity : 0) == ov.sensitivity;
         k.status = in.complete == ov.complete;
         k.completed = in.complete && ov.complete && (!in.completed || in.completed == ov.completed);
-        k.rule =
-            (!in.has_rec && !ov.rrule) || (in.has_rec && ov.rrule && same_rule(ov.rrule, &in.rule));
+        k.rule = (!in.has_rec && (!ov.rrule || !rule_sendable(p, &ov))) ||
+                 (in.has_rec && ov.rrule && same_rule(ov.rrule, &in.rule));
         /* ReminderSet absent: unchanged (3.2.5.3.2) */
         k.alarm = !in.has_rem ||
                   (in.rem_set && ov.reminder_set && (!in.reminder || in.reminder == ov.reminder)) ||
@@ -901,27 +952,6 @@ static int task_from_eas(apr_pool_t *p, xmlNodePtr app, const char *old, int ver
 }
 
 /* ---- VTODO → EAS --------------------------------------------------------------------------- */
-
-/* An imported rule leaves parts to DTSTART (RFC 5545 3.3.10); EAS names them. */
-static void complete_rule(struct icalrecurrencetype *r, apr_time_t local_start)
-{
-    apr_time_exp_t e;
-    apr_time_exp_gmt(&e, local_start);
-    if (r->freq == ICAL_WEEKLY_RECURRENCE && r->by_day[0] == ICAL_RECURRENCE_ARRAY_MAX) {
-        r->by_day[0] = (short)(e.tm_wday + 1), r->by_day[1] = ICAL_RECURRENCE_ARRAY_MAX;
-    }
-    if (r->freq == ICAL_YEARLY_RECURRENCE && r->by_month[0] == ICAL_RECURRENCE_ARRAY_MAX &&
-        r->by_year_day[0] == ICAL_RECURRENCE_ARRAY_MAX &&
-        r->by_week_no[0] == ICAL_RECURRENCE_ARRAY_MAX) {
-        r->by_month[0] = (short)(e.tm_mon + 1), r->by_month[1] = ICAL_RECURRENCE_ARRAY_MAX;
-    }
-    if ((r->freq == ICAL_MONTHLY_RECURRENCE || r->freq == ICAL_YEARLY_RECURRENCE) &&
-        r->by_day[0] == ICAL_RECURRENCE_ARRAY_MAX &&
-        r->by_month_day[0] == ICAL_RECURRENCE_ARRAY_MAX &&
-        r->by_year_day[0] == ICAL_RECURRENCE_ARRAY_MAX) {
-        r->by_month_day[0] = (short)e.tm_mday, r->by_month_day[1] = ICAL_RECURRENCE_ARRAY_MAX;
-    }
-}
 
 static int task_to_eas(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const char *data,
                        const eas_body_opts *o, int version, const char **err)
