@@ -653,7 +653,7 @@ def test_import_of_foreign_files_routes_items_by_class(env):
     ics = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Other//EN\r\n"
            "BEGIN:VEVENT\r\nUID:ev-1@other\r\nDTSTAMP:20261101T000000Z\r\n"
            "DTSTART;TZID=Europe/Berlin:20261201T100000\r\nDTEND;TZID=Europe/Berlin:20261201T110000\r\n"
-           "SUMMARY:Imported event\r\nEND:VEVENT\r\n"
+           "SUMMARY:Imported event\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\nEND:VEVENT\r\n"
            "BEGIN:VTODO\r\nUID:td-1@other\r\nDTSTAMP:20261101T000000Z\r\nSUMMARY:Imported task\r\n"
            "DUE;VALUE=DATE:20261205\r\nPRIORITY:1\r\nEND:VTODO\r\n"
            "BEGIN:VEVENT\r\nUID:bad@other\r\nDTSTAMP:20261101T000000Z\r\n"
@@ -672,6 +672,10 @@ def test_import_of_foreign_files_routes_items_by_class(env):
     ev = list(read_all(ph, ph.folder("Calendar")).values())
     assert [e.text("ApplicationData/Subject") for e in ev] == ["Imported event"]
     assert ev[0].text("ApplicationData/StartTime") == "20261201T090000Z"
+    # the import left the weekday to DTSTART (RFC 5545); EAS names it: Tuesday
+    assert ev[0].text("ApplicationData/Recurrence/Type") == "1"
+    assert ev[0].text("ApplicationData/Recurrence/DayOfWeek") == "4"
+    assert ev[0].text("ApplicationData/Recurrence/Occurrences") == "3"
     td = list(read_all(ph, ph.folder("Tasks")).values())
     assert td[0].text("ApplicationData/Subject") == "Imported task"
     assert td[0].text("ApplicationData/Importance") == "2"

@@ -860,6 +860,11 @@ static int cal_to_eas(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const char *
     }
     if ((prop = icalcomponent_get_first_property(c.master, ICAL_RRULE_PROPERTY))) {
         struct icalrecurrencetype rt = icalproperty_get_rrule(prop);
+        icalproperty *dp = icalcomponent_get_first_property(c.master, ICAL_DTSTART_PROPERTY);
+        if (dp) { /* wall-clock start as if UTC, for the parts an import left to DTSTART */
+            eas_recur_complete(&rt,
+                               apr_time_from_sec(icaltime_as_timet(icalproperty_get_dtstart(dp))));
+        }
         if (eas_recur_to_eas(p, app, ns, &rt, c.zone, version, 0) == 0) {
             exceptions_out(&c, doc, app, o);
         }

@@ -404,3 +404,24 @@ int eas_recur_to_eas(apr_pool_t *p, xmlNodePtr parent, xmlNsPtr ns,
     }
     return 0;
 }
+
+/* An imported rule leaves parts to DTSTART (RFC 5545 3.3.10); EAS names them. */
+void eas_recur_complete(struct icalrecurrencetype *r, apr_time_t local_start)
+{
+    apr_time_exp_t e;
+    apr_time_exp_gmt(&e, local_start);
+    if (r->freq == ICAL_WEEKLY_RECURRENCE && r->by_day[0] == ICAL_RECURRENCE_ARRAY_MAX) {
+        r->by_day[0] = (short)(e.tm_wday + 1), r->by_day[1] = ICAL_RECURRENCE_ARRAY_MAX;
+    }
+    if (r->freq == ICAL_YEARLY_RECURRENCE && r->by_month[0] == ICAL_RECURRENCE_ARRAY_MAX &&
+        r->by_year_day[0] == ICAL_RECURRENCE_ARRAY_MAX &&
+        r->by_week_no[0] == ICAL_RECURRENCE_ARRAY_MAX) {
+        r->by_month[0] = (short)(e.tm_mon + 1), r->by_month[1] = ICAL_RECURRENCE_ARRAY_MAX;
+    }
+    if ((r->freq == ICAL_MONTHLY_RECURRENCE || r->freq == ICAL_YEARLY_RECURRENCE) &&
+        r->by_day[0] == ICAL_RECURRENCE_ARRAY_MAX &&
+        r->by_month_day[0] == ICAL_RECURRENCE_ARRAY_MAX &&
+        r->by_year_day[0] == ICAL_RECURRENCE_ARRAY_MAX) {
+        r->by_month_day[0] = (short)e.tm_mday, r->by_month_day[1] = ICAL_RECURRENCE_ARRAY_MAX;
+    }
+}

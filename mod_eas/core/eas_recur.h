@@ -8,6 +8,7 @@
 #define EAS_RECUR_H
 
 #include <apr_pools.h>
+#include <apr_time.h>
 #include <libical/ical.h>
 #include <libxml/tree.h>
 
@@ -24,5 +25,9 @@ int eas_recur_from_eas(apr_pool_t *p, xmlNodePtr rec, const char *href, icaltime
 int eas_recur_to_eas(apr_pool_t *p, xmlNodePtr parent, xmlNsPtr ns,
                      const struct icalrecurrencetype *r, icaltimezone *zone, int version,
                      int until_fmt);
+
+/* An imported rule may leave its day or month to DTSTART (RFC 5545 3.3.10: FREQ=WEEKLY without
+ * BYDAY, ...); EAS names them. Fills them from local_start (the wall-clock start, as if UTC). */
+void eas_recur_complete(struct icalrecurrencetype *r, apr_time_t local_start);
 
 #endif

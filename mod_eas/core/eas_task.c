@@ -484,34 +484,13 @@ static int finish(apr_pool_t *p, icalcomponent *vcal, icalcomponent *todo, eas_p
     return 0;
 }
 
-/* An imported rule leaves parts to DTSTART (RFC 5545 3.3.10); EAS names them. */
-static void complete_rule(struct icalrecurrencetype *r, apr_time_t local_start)
-{
-    apr_time_exp_t e;
-    apr_time_exp_gmt(&e, local_start);
-    if (r->freq == ICAL_WEEKLY_RECURRENCE && r->by_day[0] == ICAL_RECURRENCE_ARRAY_MAX) {
-        r->by_day[0] = (short)(e.tm_wday + 1), r->by_day[1] = ICAL_RECURRENCE_ARRAY_MAX;
-    }
-    if (r->freq == ICAL_YEARLY_RECURRENCE && r->by_month[0] == ICAL_RECURRENCE_ARRAY_MAX &&
-        r->by_year_day[0] == ICAL_RECURRENCE_ARRAY_MAX &&
-        r->by_week_no[0] == ICAL_RECURRENCE_ARRAY_MAX) {
-        r->by_month[0] = (short)(e.tm_mon + 1), r->by_month[1] = ICAL_RECURRENCE_ARRAY_MAX;
-    }
-    if ((r->freq == ICAL_MONTHLY_RECURRENCE || r->freq == ICAL_YEARLY_RECURRENCE) &&
-        r->by_day[0] == ICAL_RECURRENCE_ARRAY_MAX &&
-        r->by_month_day[0] == ICAL_RECURRENCE_ARRAY_MAX &&
-        r->by_year_day[0] == ICAL_RECURRENCE_ARRAY_MAX) {
-        r->by_month_day[0] = (short)e.tm_mday, r->by_month_day[1] = ICAL_RECURRENCE_ARRAY_MAX;
-    }
-}
-
 /* Whether to_eas sends the stored rule (else a device never saw it and cannot change it). */
 static int rule_sendable(apr_pool_t *p, const task_view *v)
 {
     struct icalrecurrencetype r = icalproperty_get_rrule(v->rrule);
     xmlNodePtr tmp = xmlNewNode(NULL, BAD_CAST "x");
     int sendable;
-    complete_rule(&r, v->recur_start);
+    eas_recur_complete(&r, v->recur_start);
     sendable = eas_recur_to_eas(p, tmp, xmlNewNs(tmp, BAD_CAST NS_TASKS, BAD_CAST "t"), &r, v->zone,
                                 161, 1) == 0;
     xmlFreeNode(tmp);
@@ -904,6 +883,7 @@ static int task_from_eas(apr_pool_t *p, xmlNodePtr app, const char *old, int ver
     task_keep k;
     task_in in;
 
+    (void)version; /* every Tasks element a device sends means the same in 12.0-16.1 */
     if (read_in(p, app, &in, err) != 0) {
         return -1;
     }
@@ -986,7 +966,7 @@ static int task_to_eas(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const char 
     }
     if (v.rrule) {
         struct icalrecurrencetype r = icalproperty_get_rrule(v.rrule);
-        complete_rule(&r, v.recur_start);
+        eas_recur_complete(&r, v.recur_start);
         if (eas_recur_to_eas(p, app, tk, &r, v.zone, version, 1) == 0) {
             xmlNodePtr rec = eas_xml_child(app, NS_TASKS, "Recurrence");
             eas_xml_add(rec, tk, "Start", eas_date_text(p, v.recur_start));

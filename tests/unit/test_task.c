@@ -378,6 +378,12 @@ static void test_recurrence(void)
          "RRULE:FREQ=YEARLY;BYMONTHDAY=20;BYMONTH=11",
          "Recurrence{Type=5;Interval=1;MonthOfYear=11;DayOfMonth=20;CalendarType=0;"
          "Start=2026-11-20T00:00:00.000Z}"},
+        {"<tasks:Type>5</tasks:Type><tasks:DayOfMonth>1</tasks:DayOfMonth>"
+         "<tasks:MonthOfYear>5</tasks:MonthOfYear><tasks:CalendarType>15</tasks:CalendarType>"
+         "<tasks:IsLeapMonth>1</tasks:IsLeapMonth>",
+         "RRULE:RSCALE=CHINESE;FREQ=YEARLY;BYMONTHDAY=1;BYMONTH=5L",
+         "Recurrence{Type=5;Interval=1;MonthOfYear=5;DayOfMonth=1;CalendarType=15;IsLeapMonth=1;"
+         "Start=2026-11-20T00:00:00.000Z}"},
         {"<tasks:Type>6</tasks:Type><tasks:WeekOfMonth>3</tasks:WeekOfMonth>"
          "<tasks:DayOfWeek>32</tasks:DayOfWeek><tasks:MonthOfYear>11</tasks:MonthOfYear>",
          "RRULE:FREQ=YEARLY;BYDAY=3FR;BYMONTH=11",
@@ -527,6 +533,31 @@ static void test_import_and_change(void)
     NOLINE(ch.data, "RRULE:FREQ=WEEKLY");
     is_int(ch.complete, 1, "Change: complete column");
     is_int(ch.start, 0, "Change: no start");
+
+    /* Complete absent from a Change: the completed task stays completed */
+    {
+        const char *done = ch.data;
+        is_int(add_item("<tasks:Subject>Still done</tasks:Subject>", done, &ch, &err), 0,
+               "Change without Complete");
+        LINE(ch.data, "STATUS:COMPLETED");
+        LINE(ch.data, "COMPLETED:20261121T100000Z");
+        is_int(ch.complete, 1, "still complete");
+    }
+    /* a rule EAS cannot show survives a Change (the device never saw it) */
+    {
+        eas_pim_item h;
+        is_int(T->parse(pool,
+                        "BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nUID:h\r\nDTSTART:20261120T080000Z\r\n"
+                        "RRULE:FREQ=HOURLY;INTERVAL=6\r\nEND:VTODO\r\nEND:VCALENDAR\r\n",
+                        &h, &err),
+               0, "hourly import");
+        ok(strstr(out_of(h.data, 0, 161, NULL), "Recurrence") == NULL, "hourly rule not sent");
+        is_int(add_item("<tasks:Subject>h</tasks:Subject>"
+                        "<tasks:UtcStartDate>2026-11-20T08:00:00.000Z</tasks:UtcStartDate>",
+                        h.data, &ch, &err),
+               0, "Change of the hourly task");
+        LINE(ch.data, "RRULE:FREQ=HOURLY;INTERVAL=6");
+    }
 
     /* Change drops our own stale X-EAS- but not foreign X- */
     {
