@@ -29,12 +29,6 @@ static icaltimezone *utc(void)
     return icaltimezone_get_utc_timezone();
 }
 
-static apr_status_t free_comp(void *data)
-{
-    icalcomponent_free(data);
-    return APR_SUCCESS;
-}
-
 static int is_override(icalcomponent *ev)
 {
     return icalcomponent_get_first_property(ev, ICAL_RECURRENCEID_PROPERTY) != NULL;
@@ -47,7 +41,7 @@ static icalcomponent *new_cal(apr_pool_t *p)
     icalcomponent *cal = icalcomponent_new_vcalendar();
     icalcomponent_add_property(cal, icalproperty_new_version("2.0"));
     icalcomponent_add_property(cal, icalproperty_new_prodid("-//mod_eas//Calendar//EN"));
-    apr_pool_cleanup_register(p, cal, free_comp, apr_pool_cleanup_null);
+    eas_pim_own_component(p, cal);
     return cal;
 }
 
@@ -87,7 +81,7 @@ static int load(eas_cal_ctx *c, apr_pool_t *p, const char *text, int version, co
     if (!c->cal) {
         return fail(err, "not iCalendar data");
     }
-    apr_pool_cleanup_register(p, c->cal, free_comp, apr_pool_cleanup_null);
+    eas_pim_own_component(p, c->cal);
     if (icalcomponent_isa(c->cal) != ICAL_VCALENDAR_COMPONENT) {
         return fail(err, "not a VCALENDAR");
     }
@@ -150,20 +144,6 @@ static void fix_zones(eas_cal_ctx *c)
     }
 }
 
-static const char *new_uid(apr_pool_t *p)
-{
-    unsigned char b[16];
-    char hex[33];
-    int i;
-    if (apr_generate_random_bytes(b, sizeof(b)) != APR_SUCCESS) {
-        return apr_psprintf(p, "%" APR_TIME_T_FMT "@mod_eas", apr_time_now());
-    }
-    for (i = 0; i < 16; ++i) {
-        apr_snprintf(hex + 2 * i, 3, "%02X", b[i]);
-    }
-    return apr_pstrcat(p, hex, "@mod_eas", NULL);
-}
-
 /* Normalised text and columns of c into out. */
 static int store(eas_cal_ctx *c, eas_pim_item *out, const char **err)
 {
@@ -172,7 +152,7 @@ static int store(eas_cal_ctx *c, eas_pim_item *out, const char **err)
     apr_time_t start, end;
 
     if (!icalcomponent_get_first_property(c->master, ICAL_UID_PROPERTY)) {
-        icalcomponent_add_property(c->master, icalproperty_new_uid(new_uid(c->p)));
+        icalcomponent_add_property(c->master, icalproperty_new_uid(eas_pim_new_uid(c->p)));
     }
     if (!icalcomponent_get_first_property(c->master, ICAL_DTSTAMP_PROPERTY)) {
         eas_cal_set_time(c->master, ICAL_DTSTAMP_PROPERTY, apr_time_now(), NULL, 0);

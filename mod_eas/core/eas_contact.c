@@ -217,23 +217,6 @@ static const char *node_text(apr_pool_t *p, xmlNodePtr n)
     return s;
 }
 
-static const char *new_uid(apr_pool_t *p)
-{
-    unsigned char b[16];
-    char *s = apr_palloc(p, sizeof(b) * 2 + 1);
-    size_t i;
-    if (apr_generate_random_bytes(b, sizeof(b)) != APR_SUCCESS) {
-        apr_uint64_t t = (apr_uint64_t)apr_time_now() ^ (apr_uint64_t)(apr_uintptr_t)s;
-        for (i = 0; i < sizeof(b); ++i) {
-            b[i] = (unsigned char)(t >> (8 * (i % 8)));
-        }
-    }
-    for (i = 0; i < sizeof(b); ++i) {
-        apr_snprintf(s + 2 * i, 3, "%02x", b[i]);
-    }
-    return s;
-}
-
 /* Base64 with white space removed in *clean; decoded length, or -1 when it is not base64. */
 static apr_ssize_t b64_check(apr_pool_t *p, const char *s, const char **clean)
 {
@@ -955,7 +938,7 @@ static int contact_from_eas(apr_pool_t *p, xmlNodePtr app, const char *old, int 
         c = eas_vcard_new(p);
     }
     if (!eas_vcard_get(c, "UID", NULL)) {
-        eas_vcard_add(c, "UID", new_uid(p));
+        eas_vcard_add(c, "UID", eas_pim_new_uid(p));
     }
     card_write(p, c, &ct);
     set_rev(p, c);
@@ -1082,7 +1065,7 @@ static int contact_parse(apr_pool_t *p, const char *text, eas_pim_item *out, con
     }
     normalise(p, c);
     if (!eas_vcard_get(c, "UID", NULL)) {
-        eas_vcard_add(c, "UID", new_uid(p));
+        eas_vcard_add(c, "UID", eas_pim_new_uid(p));
     }
     if (!eas_vcard_get(c, "FN", NULL)) {
         contact ct;

@@ -33,12 +33,6 @@ static icaltimezone *utc(void)
     return icaltimezone_get_utc_timezone();
 }
 
-static apr_status_t free_comp(void *c)
-{
-    icalcomponent_free(c);
-    return APR_SUCCESS;
-}
-
 /* The stored or imported text → its VCALENDAR (pool-owned) and first VJOURNAL; NULL if none. */
 static icalcomponent *load(apr_pool_t *p, const char *text, icalcomponent **journal)
 {
@@ -51,7 +45,7 @@ static icalcomponent *load(apr_pool_t *p, const char *text, icalcomponent **jour
         icalcomponent_add_component(cal, c);
         c = cal;
     }
-    apr_pool_cleanup_register(p, c, free_comp, apr_pool_cleanup_null);
+    eas_pim_own_component(p, c);
     *journal = icalcomponent_isa(c) == ICAL_VCALENDAR_COMPONENT
                    ? icalcomponent_get_first_component(c, ICAL_VJOURNAL_COMPONENT)
                    : NULL;
@@ -92,23 +86,6 @@ static void set_x(icalcomponent *j, const char *x_name, const char *value, icalp
     icalcomponent_add_property(j, pr);
 }
 
-static const char *new_uid(apr_pool_t *p)
-{
-    unsigned char b[16];
-    char *s = apr_palloc(p, sizeof(b) * 2 + 1);
-    size_t i;
-    if (apr_generate_random_bytes(b, sizeof(b)) != APR_SUCCESS) {
-        apr_uint64_t t = (apr_uint64_t)apr_time_now() ^ (apr_uint64_t)(apr_uintptr_t)s;
-        for (i = 0; i < sizeof(b); ++i) {
-            b[i] = (unsigned char)(t >> (8 * (i % 8)));
-        }
-    }
-    for (i = 0; i < sizeof(b); ++i) {
-        apr_snprintf(s + 2 * i, 3, "%02x", b[i]);
-    }
-    return s;
-}
-
 static icaltimetype now_utc(void)
 {
     return icaltime_from_timet_with_zone((time_t)apr_time_sec(apr_time_now()), 0, utc());
@@ -118,7 +95,7 @@ static icaltimetype now_utc(void)
 static void ensure_ids(apr_pool_t *p, icalcomponent *j)
 {
     if (!icalcomponent_get_first_property(j, ICAL_UID_PROPERTY)) {
-        icalcomponent_add_property(j, icalproperty_new_uid(new_uid(p)));
+        icalcomponent_add_property(j, icalproperty_new_uid(eas_pim_new_uid(p)));
     }
     if (!icalcomponent_get_first_property(j, ICAL_DTSTAMP_PROPERTY)) {
         icalcomponent_add_property(j, icalproperty_new_dtstamp(now_utc()));
@@ -173,7 +150,7 @@ static int note_from_eas(apr_pool_t *p, xmlNodePtr app, const char *old, int ver
         }
     } else {
         cal = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
-        apr_pool_cleanup_register(p, cal, free_comp, apr_pool_cleanup_null);
+        eas_pim_own_component(p, cal);
         icalcomponent_add_property(cal, icalproperty_new_version("2.0"));
         icalcomponent_add_property(cal, icalproperty_new_prodid("-//mod_eas//Notes//EN"));
         j = icalcomponent_new(ICAL_VJOURNAL_COMPONENT);

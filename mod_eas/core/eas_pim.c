@@ -2,7 +2,9 @@
  * value escaping. */
 #include <string.h>
 
+#include <apr_general.h>
 #include <apr_strings.h>
+#include <libical/ical.h>
 
 #include "eas_mime.h"
 #include "eas_pim.h"
@@ -88,6 +90,35 @@ void eas_pim_body_out(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const char *
     if (pr->preview > 0 && text && *text) {
         eas_xml_add(body, base, "Preview", eas_mime_preview(p, text, pr->preview));
     }
+}
+
+const char *eas_pim_new_uid(apr_pool_t *p)
+{
+    unsigned char b[16];
+    char *s = apr_palloc(p, sizeof(b) * 2 + 1);
+    size_t i;
+    if (apr_generate_random_bytes(b, sizeof(b)) != APR_SUCCESS) {
+        /* never on Linux (getrandom); still unique per process and instant */
+        apr_uint64_t t = (apr_uint64_t)apr_time_now() ^ (apr_uint64_t)(apr_uintptr_t)s;
+        for (i = 0; i < sizeof(b); ++i) {
+            b[i] = (unsigned char)(t >> (8 * (i % 8)));
+        }
+    }
+    for (i = 0; i < sizeof(b); ++i) {
+        apr_snprintf(s + 2 * i, 3, "%02x", b[i]);
+    }
+    return s;
+}
+
+static apr_status_t free_component(void *comp)
+{
+    icalcomponent_free(comp);
+    return APR_SUCCESS;
+}
+
+void eas_pim_own_component(apr_pool_t *p, icalcomponent *comp)
+{
+    apr_pool_cleanup_register(p, comp, free_component, apr_pool_cleanup_null);
 }
 
 const char *eas_pim_escape(apr_pool_t *p, const char *text)

@@ -12,6 +12,7 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include <apr_time.h>
+#include <libical/ical.h>
 #include <libxml/tree.h>
 
 #include "eas_email.h"
@@ -71,6 +72,12 @@ const char *eas_pim_body_in(apr_pool_t *p, xmlNodePtr app, int *is_html);
  * AllOrNone, EstimatedDataSize, Truncated, Preview. Nothing when both are NULL. */
 void eas_pim_body_out(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const char *text,
                       const char *html, const eas_body_opts *o);
+
+/* A new UID for an item a device creates: 32 random hex digits. */
+const char *eas_pim_new_uid(apr_pool_t *p);
+
+/* Frees the libical component (a parsed or built VCALENDAR) when p is cleared. */
+void eas_pim_own_component(apr_pool_t *p, icalcomponent *comp);
 
 /* Text of one standard-form property line, unfolded (shared by the iCalendar and vCard code
  * where libical is not used): RFC 5545/6350 escaping of TEXT values, and back. */

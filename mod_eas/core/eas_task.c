@@ -49,12 +49,6 @@ typedef struct task_view {
 
 /* ---- small helpers ------------------------------------------------------------------------- */
 
-static apr_status_t free_comp(void *c)
-{
-    icalcomponent_free(c);
-    return APR_SUCCESS;
-}
-
 static int fail(const char **err, const char *msg)
 {
     *err = msg;
@@ -132,22 +126,6 @@ static const char *byte_text(const char *s)
     return n > 0 && n <= 3 && !s[n] && atoi(s) <= 255 ? s : NULL;
 }
 
-static const char *new_uid(apr_pool_t *p)
-{
-    unsigned char b[16];
-    char *s = apr_palloc(p, 33);
-    int i;
-    if (apr_generate_random_bytes(b, sizeof(b)) != APR_SUCCESS) {
-        apr_time_t now = apr_time_now(); /* never on Linux; still unique enough per process */
-        memcpy(b, &now, sizeof(now));
-        memcpy(b + 8, &s, sizeof(s) < 8 ? sizeof(s) : 8);
-    }
-    for (i = 0; i < 16; ++i) {
-        apr_snprintf(s + 2 * i, 3, "%02x", b[i]);
-    }
-    return s;
-}
-
 /* Plain text of an HTML body for DESCRIPTION: tags dropped, breaks kept, basic entities. */
 static const char *html_text(apr_pool_t *p, const char *h)
 {
@@ -210,7 +188,7 @@ static int load(apr_pool_t *p, const char *text, int strict, icalcomponent **vca
         icalcomponent_add_component(w, c);
         c = w;
     }
-    apr_pool_cleanup_register(p, c, free_comp, apr_pool_cleanup_null);
+    eas_pim_own_component(p, c);
     if (icalcomponent_isa(c) != ICAL_VCALENDAR_COMPONENT) {
         return fail(err, "not a VCALENDAR");
     }
@@ -919,12 +897,12 @@ static int task_from_eas(apr_pool_t *p, xmlNodePtr app, const char *old, int ver
     } else {
         memset(&ov, 0, sizeof(ov));
         vcal = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
-        apr_pool_cleanup_register(p, vcal, free_comp, apr_pool_cleanup_null);
+        eas_pim_own_component(p, vcal);
         icalcomponent_add_property(vcal, icalproperty_new_version("2.0"));
         icalcomponent_add_property(vcal, icalproperty_new_prodid("-//mod_eas//Tasks//EN"));
         todo = icalcomponent_new(ICAL_VTODO_COMPONENT);
         icalcomponent_add_component(vcal, todo);
-        icalcomponent_add_property(todo, icalproperty_new_uid(new_uid(p)));
+        icalcomponent_add_property(todo, icalproperty_new_uid(eas_pim_new_uid(p)));
         icalcomponent_add_property(todo, icalproperty_new_created(utc_time(apr_time_now())));
     }
     apply(p, todo, &in, &k, &ov);
@@ -1017,7 +995,7 @@ static int task_parse(apr_pool_t *p, const char *text, eas_pim_item *out, const 
     }
     pr = icalcomponent_get_first_property(todo, ICAL_UID_PROPERTY);
     if (!pr || !icalproperty_get_uid(pr) || !*icalproperty_get_uid(pr)) {
-        icalcomponent_add_property(todo, icalproperty_new_uid(new_uid(p)));
+        icalcomponent_add_property(todo, icalproperty_new_uid(eas_pim_new_uid(p)));
     }
     if (!icalcomponent_get_first_property(todo, ICAL_DTSTAMP_PROPERTY)) {
         icalcomponent_add_property(todo, icalproperty_new_dtstamp(utc_time(apr_time_now())));
