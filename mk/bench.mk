@@ -18,12 +18,17 @@
 #       run. More knobs (BENCH_IDLE, BENCH_DELIVERIES, BENCH_RATE, BENCH_HEARTBEAT, BENCH_CONF,
 #       BENCH_SYNC, ...) are read from the environment: see bench/bench_ping.py.
 
+#   make bench-pim [BENCH_PIM_ITEMS=2000]
+#       Contacts and Calendar: `easctl pim import` of generated .vcf/.ics, a device's initial Sync,
+#       device Adds, `easctl pim export`; items/s and server CPU per synced item; writes
+#       $(B)/bench-pim.json. Never asserts on timing. See bench/bench_pim.py.
+
 BENCH_MESSAGES ?= 10000
 BENCH_NEW      ?= 100
 BENCH_SEED     ?= 20240601
 BENCH_DEVICES  ?= 10000
 
-.PHONY: bench-sync bench-push
+.PHONY: bench-sync bench-push bench-pim
 
 bench-sync: all
 	BENCH_MESSAGES=$(BENCH_MESSAGES) BENCH_NEW=$(BENCH_NEW) BENCH_SEED=$(BENCH_SEED) \
@@ -36,3 +41,6 @@ $(B)/bench/ping_load: bench/ping_load.c $(B)/libeascore.a $(HDRS)
 
 bench-push: all $(B)/bench/ping_load
 	BENCH_DEVICES=$(BENCH_DEVICES) BENCH_JSON=$(B)/bench-push.json $(PYTHON) bench/bench_ping.py
+
+bench-pim: all
+	BENCH_JSON=$(B)/bench-pim.json $(PYTHON) bench/bench_pim.py

@@ -903,6 +903,12 @@ icaltimezone *eas_tz_resolve(apr_pool_t *p, icalcomponent *vcalendar, const char
     if (!tzid || !*tzid) {
         return NULL;
     }
+    /* a plain IANA name means the IANA rules (and what mod_eas embeds is exactly those): the
+     * process-wide zone keeps its expanded transitions, a zone built from the embedded VTIMEZONE
+     * would expand them again for every item (~1 ms each) */
+    if ((z = eas_tz_get(tzid)) && strcmp(eas_tz_id(z), tzid) == 0) {
+        return z;
+    }
     while (cal && icalcomponent_isa(cal) != ICAL_VCALENDAR_COMPONENT) {
         cal = icalcomponent_get_parent(cal);
     }
