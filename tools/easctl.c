@@ -21,6 +21,7 @@
 #include "eas_audit.h"
 #include "eas_db.h"
 #include "eas_deliver.h"
+#include "eas_pim.h"
 #include "eas_pim_io.h"
 
 #ifndef EAS_SHAREDIR
@@ -859,6 +860,7 @@ int main(int argc, char **argv)
     memset(&ctl, 0, sizeof(ctl));
     apr_app_initialize(&argc, (const char *const **)&argv, NULL);
     apr_pool_create(&ctl.pool, NULL);
+    eas_pim_init();
     ctl.db = getenv("EAS_DATABASE");
 
     /* --json and --actor are accepted anywhere: `easctl device list --json` reads naturally */

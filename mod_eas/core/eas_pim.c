@@ -12,6 +12,11 @@
 
 #define NS_BASE "AirSyncBase:"
 
+void eas_pim_init(void)
+{
+    icalerror_set_errors_are_fatal(0);
+}
+
 const eas_pim_class *eas_pim_class_get(const char *name)
 {
     static const eas_pim_class *const all[] = {&eas_pim_calendar, &eas_pim_contacts, &eas_pim_tasks,

@@ -58,6 +58,10 @@ typedef struct eas_pim_class {
     const char *(*join)(apr_pool_t *p, const apr_array_header_t *items);
 } eas_pim_class;
 
+/* Once per process before worker threads start: libical reports errors instead of aborting
+ * (a build or another module may have made them fatal). */
+void eas_pim_init(void);
+
 /* The class for a folder class name ("Calendar", ...); NULL for Email and unknown ones. */
 const eas_pim_class *eas_pim_class_get(const char *name);
 
