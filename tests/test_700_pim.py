@@ -649,6 +649,37 @@ def test_itemoperations_fetch_of_a_contact(env):
     assert f.text("Properties/Email1Address") == "f@example.org"
 
 
+def test_moveitems_between_contact_folders_and_not_into_mail(env):
+    a = phone_for(env, "pimmove@example.org")
+    src = a.folder("Contacts")
+    r = a.cmd("FolderCreate", f'<?xml version="1.0"?><FolderCreate xmlns="FolderHierarchy:">'
+              f'<SyncKey>{a.folder_key}</SyncKey><ParentId>0</ParentId>'
+              '<DisplayName>Lieferanten</DisplayName><Type>14</Type></FolderCreate>')
+    dst = r.text("ServerId")
+    a.folder_key = r.text("SyncKey")
+    sid, _ = add_one(a, src, "<contacts:FirstName>Moved</contacts:FirstName>")
+    a.sync(dst)
+    b = second_phone(env, "pimmove@example.org")
+    assert list(read_all(b, b.folder("Contacts"))) == [sid]
+    read_all(b, dst)
+
+    def move(sid, to):
+        return a.cmd("MoveItems", '<?xml version="1.0"?><MoveItems xmlns="Move:"><Move>'
+                     f'<SrcMsgId>{sid}</SrcMsgId><SrcFldId>{src}</SrcFldId>'
+                     f'<DstFldId>{to}</DstFldId></Move></MoveItems>')
+    r = move(sid, a.folder("Inbox"))
+    assert r.text("Response/Status") != "3"          # a contact never lands among mail
+    r = move(sid, dst)
+    assert r.text("Response/Status") == "3"
+    new = r.text("Response/DstMsgId")
+    # the other device sees it leave one folder and arrive in the other, with its data
+    assert [d.text("ServerId") for d in commands_of(b.sync(b.folder("Contacts")), "Delete")] == [sid]
+    got = read_all(b, dst)
+    assert got[new].text("ApplicationData/FirstName") == "Moved"
+    # the moving device already has it where it put it: no echo
+    assert not commands_of(a.sync(dst), "Add") and not commands_of(a.sync(dst), "Change")
+
+
 def test_import_of_foreign_files_routes_items_by_class(env):
     ics = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Other//EN\r\n"
            "BEGIN:VEVENT\r\nUID:ev-1@other\r\nDTSTAMP:20261101T000000Z\r\n"
