@@ -86,7 +86,7 @@ static void eas_child_init(apr_pool_t *pchild, server_rec *s)
     apr_hash_t *pools = apr_hash_make(pchild), *hubs = apr_hash_make(pchild);
 
     eas_mime_init(); /* GMime's global tables, once, before any worker thread parses */
-    eas_pim_init(); /* libical: errors never abort the process */
+    eas_pim_init();  /* libical: errors never abort the process */
     child_hubs = apr_array_make(pchild, 2, sizeof(eas_hub *));
     for (; s; s = s->next) {
         eas_srv_conf *c = eas_srv_config(s);

@@ -599,6 +599,45 @@ static int cmd_audit(easctl *ctl, eas_admin *a, int argc, char **argv)
     return 0;
 }
 
+/* Whole file into memory (pool-owned, NUL-terminated); NULL on failure (message printed). */
+static char *read_file(apr_pool_t *p, const char *path, long *size_out)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    apr_size_t cap = 65536, len = 0, n;
+    char *buf;
+    int failed;
+    if (!f) {
+        fprintf(stderr, "easctl: cannot open %s\n", path);
+        return NULL;
+    }
+    buf = malloc(cap);
+    while (buf && (n = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += n;
+        if (len == cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) {
+                free(buf);
+            }
+            buf = nb;
+        }
+    }
+    failed = ferror(f);
+    if (f != stdin) {
+        fclose(f);
+    }
+    if (!buf || failed) {
+        fprintf(stderr, buf ? "easctl: cannot read %s\n" : "easctl: %s: out of memory\n", path);
+        free(buf);
+        return NULL;
+    }
+    {
+        char *out = apr_pstrmemdup(p, buf, len);
+        free(buf);
+        *size_out = (long)len;
+        return out;
+    }
+}
+
 /* mail import: each file is one message, or an mbox of many; DateReceived comes from the Date
  * header. Re-importing the same file within a day stores nothing twice. */
 static int cmd_mail(easctl *ctl, int argc, char **argv)
@@ -636,29 +675,16 @@ static int cmd_mail(easctl *ctl, int argc, char **argv)
     }
     for (i = 1; i <= nfiles && rc == 0; ++i) {
         apr_pool_t *fp;
-        FILE *f = fopen(argv[i], "rb");
         char *buf;
-        long size;
+        long size = 0;
         apr_size_t pos = 0, mlen;
         const char *m;
-        if (!f) {
-            fprintf(stderr, "easctl: cannot open %s\n", argv[i]);
-            rc = 1;
-            break;
-        }
-        fseek(f, 0, SEEK_END);
-        size = ftell(f);
-        fseek(f, 0, SEEK_SET);
         apr_pool_create(&fp, ctl->pool);
-        buf = apr_palloc(fp, (apr_size_t)size + 1);
-        if (size < 0 || fread(buf, 1, (size_t)size, f) != (size_t)size) {
-            fprintf(stderr, "easctl: cannot read %s\n", argv[i]);
-            fclose(f);
+        if (!(buf = read_file(fp, argv[i], &size))) {
             rc = 1;
+            apr_pool_destroy(fp);
             break;
         }
-        fclose(f);
-        buf[size] = '\0';
         if (!eas_is_mbox(buf, (apr_size_t)size)) {
             long long uid;
             int dup = 0, r = eas_deliver(c, fp, user, folder, buf, (apr_size_t)size, flags, &uid,
@@ -699,43 +725,6 @@ static int cmd_mail(easctl *ctl, int argc, char **argv)
     }
     PQfinish(c);
     return rc;
-}
-
-/* Whole file into memory (pool-owned, NUL-terminated); NULL on failure (message printed). */
-static char *read_file(apr_pool_t *p, const char *path, long *size_out)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    apr_size_t cap = 65536, len = 0, n;
-    char *buf;
-    if (!f) {
-        fprintf(stderr, "easctl: cannot open %s\n", path);
-        return NULL;
-    }
-    buf = malloc(cap);
-    while (buf && (n = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += n;
-        if (len == cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-            }
-            buf = nb;
-        }
-    }
-    if (f != stdin) {
-        fclose(f);
-    }
-    if (!buf) {
-        fprintf(stderr, "easctl: %s: out of memory\n", path);
-        return NULL;
-    }
-    {
-        char *out = apr_pstrmemdup(p, buf, len);
-        free(buf);
-        *size_out = (long)len;
-        return out;
-    }
 }
 
 /* easctl pim import|export: .ics/.vcf through the PIM classes (eas_pim_io.h). */

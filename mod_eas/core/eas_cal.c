@@ -894,15 +894,5 @@ static int cal_parse(apr_pool_t *p, const char *text, eas_pim_item *out, const c
     return store(&c, out, err);
 }
 
-static int cal_split(apr_pool_t *p, const char *file, apr_array_header_t **items, const char **err)
-{
-    return eas_ics_split(p, file, items, err);
-}
-
-static const char *cal_join(apr_pool_t *p, const apr_array_header_t *items)
-{
-    return eas_ics_join(p, items);
-}
-
-const eas_pim_class eas_pim_calendar = {"Calendar", "text/calendar", "ics",     cal_from_eas,
-                                        cal_to_eas, cal_parse,       cal_split, cal_join};
+const eas_pim_class eas_pim_calendar = {"Calendar", "text/calendar", "ics",         cal_from_eas,
+                                        cal_to_eas, cal_parse,       eas_ics_split, eas_ics_join};

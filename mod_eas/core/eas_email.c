@@ -230,12 +230,28 @@ const char *eas_base64(apr_pool_t *p, const char *data, apr_size_t len)
     return out;
 }
 
+void eas_body_element(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, int type, apr_int64_t full,
+                      int truncated, const char *data, const char *preview)
+{
+    xmlNsPtr base = eas_xml_ns(doc, NS_BASE);
+    xmlNodePtr body = eas_xml_add(app, base, "Body", NULL);
+    eas_xml_add_int(body, base, "Type", type);
+    eas_xml_add(body, base, "EstimatedDataSize", apr_psprintf(p, "%" APR_INT64_T_FMT, full));
+    if (truncated) {
+        eas_xml_add(body, base, "Truncated", "1");
+    }
+    if (data) {
+        eas_xml_add(body, base, "Data", data);
+    }
+    if (preview) {
+        eas_xml_add(body, base, "Preview", preview);
+    }
+}
+
 static void add_body(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const eas_mail_item *it,
                      const eas_body_opts *o)
 {
-    xmlNsPtr base = eas_xml_ns(doc, NS_BASE);
     const eas_body_pref *pr = choose(o, it->message_class);
-    xmlNodePtr body = eas_xml_add(app, base, "Body", NULL);
     const char *data = NULL;
     apr_int64_t full = 0;
     int type = pr->type, truncated = 0;
@@ -271,17 +287,9 @@ static void add_body(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const eas_mai
         /* the store cut it already (fetch limits); say so */
         truncated = 1;
     }
-    eas_xml_add_int(body, base, "Type", type);
-    eas_xml_add(body, base, "EstimatedDataSize", apr_psprintf(p, "%" APR_INT64_T_FMT, full));
-    if (truncated) {
-        eas_xml_add(body, base, "Truncated", "1");
-    }
-    if (data) {
-        eas_xml_add(body, base, "Data", data);
-    }
-    if (pr->preview > 0 && it->preview) {
-        eas_xml_add(body, base, "Preview", eas_mime_preview(p, it->preview, pr->preview));
-    }
+    eas_body_element(p, doc, app, type, full, truncated, data,
+                     pr->preview > 0 && it->preview ? eas_mime_preview(p, it->preview, pr->preview)
+                                                    : NULL);
 }
 
 static void add_attachments(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const eas_folder *f,

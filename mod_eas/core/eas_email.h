@@ -41,6 +41,11 @@ apr_time_t eas_filter_since(int filter_type, apr_time_t now);
 /* What to fetch from the store for these options. */
 void eas_body_fetch_spec(const eas_body_opts *o, eas_fetch_spec *spec);
 
+/* Adds AirSyncBase:Body to app: Type, EstimatedDataSize (full), Truncated, Data (NULL: none, as
+ * with AllOrNone) and Preview (NULL: none). Mail and PIM bodies both end here. */
+void eas_body_element(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, int type, apr_int64_t full,
+                      int truncated, const char *data, const char *preview);
+
 /* Adds the item's properties to app (an ApplicationData or ItemOperations Properties element). */
 void eas_email_app_data(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const eas_folder *f,
                         const eas_mail_item *it, const eas_body_opts *o, int version);

@@ -520,7 +520,7 @@ static apr_array_header_t *parse_text_array(apr_pool_t *p, const char *v)
     return a;
 }
 
-static const char *uid_array(apr_pool_t *p, const apr_int64_t *uids, int n)
+const char *eas_pg_uid_array(apr_pool_t *p, const apr_int64_t *uids, int n)
 {
     char *buf = apr_palloc(p, (apr_size_t)n * 21 + 3), *w = buf;
     int i;
@@ -751,7 +751,7 @@ static int pg_mime(eas_store *s, const eas_folder *f, apr_int64_t uid, const cha
 static int pg_fetch(eas_store *s, const eas_folder *f, const apr_int64_t *uids, int n,
                     const eas_fetch_spec *spec, eas_mail_item **out)
 {
-    const char *ua = uid_array(s->pool, uids, n);
+    const char *ua = eas_pg_uid_array(s->pool, uids, n);
     const char *params[4] = {f->id, ua, I64(s->pool, spec->text_max), I64(s->pool, spec->html_max)};
     eas_mail_item *items = apr_pcalloc(s->pool, sizeof(*items) * (apr_size_t)(n ? n : 1));
     PGresult *r = q(s, fetch_sql, 4, params);

@@ -170,7 +170,6 @@ int eas_pg_pim_get(eas_store *s, const eas_folder *f, const apr_int64_t *uids, i
                    eas_pim_item **out)
 {
     const char *params[2];
-    char *list = apr_palloc(s->pool, (apr_size_t)n * 21 + 3), *w = list;
     PGresult *r;
     int i, j;
 
@@ -178,13 +177,8 @@ int eas_pg_pim_get(eas_store *s, const eas_folder *f, const apr_int64_t *uids, i
     if (n == 0) {
         return 0;
     }
-    *w++ = '{';
-    for (i = 0; i < n; ++i) {
-        w += sprintf(w, "%s%" APR_INT64_T_FMT, i ? "," : "", uids[i]);
-    }
-    strcpy(w, "}");
     params[0] = f->id;
-    params[1] = list;
+    params[1] = eas_pg_uid_array(s->pool, uids, n);
     r = eas_db_exec(s->db, s->pool, &s->error,
                     "SELECT " PIM_COLS " FROM items WHERE folder_id = $1 "
                     "AND uid = ANY($2::bigint[]) AND NOT expunged AND pim_data IS NOT NULL",

@@ -60,8 +60,6 @@ static const eas_body_pref *choose(const eas_body_opts *o)
 void eas_pim_body_out(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const char *text,
                       const char *html, const eas_body_opts *o)
 {
-    xmlNsPtr base;
-    xmlNodePtr body;
     const eas_body_pref *pr;
     const char *data;
     apr_int64_t full;
@@ -70,7 +68,6 @@ void eas_pim_body_out(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const char *
     if (!text && !html) {
         return;
     }
-    base = eas_xml_ns(doc, NS_BASE);
     pr = choose(o);
     type = pr->type == 2 ? 2 : 1;
     if (type == 2) {
@@ -83,18 +80,9 @@ void eas_pim_body_out(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const char *
         truncated = 1;
         data = pr->all_or_none ? NULL : eas_mime_truncate(p, data, (apr_size_t)pr->trunc, NULL);
     }
-    body = eas_xml_add(app, base, "Body", NULL);
-    eas_xml_add_int(body, base, "Type", type);
-    eas_xml_add(body, base, "EstimatedDataSize", apr_psprintf(p, "%" APR_INT64_T_FMT, full));
-    if (truncated) {
-        eas_xml_add(body, base, "Truncated", "1");
-    }
-    if (data) {
-        eas_xml_add(body, base, "Data", data);
-    }
-    if (pr->preview > 0 && text && *text) {
-        eas_xml_add(body, base, "Preview", eas_mime_preview(p, text, pr->preview));
-    }
+    eas_body_element(p, doc, app, type, full, truncated, data,
+                     pr->preview > 0 && text && *text ? eas_mime_preview(p, text, pr->preview)
+                                                      : NULL);
 }
 
 const char *eas_pim_new_uid(apr_pool_t *p)

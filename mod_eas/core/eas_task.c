@@ -1003,15 +1003,5 @@ static int task_parse(apr_pool_t *p, const char *text, eas_pim_item *out, const 
     return finish(p, vcal, todo, out, err);
 }
 
-static int task_split(apr_pool_t *p, const char *file, apr_array_header_t **items, const char **err)
-{
-    return eas_ics_split(p, file, items, err);
-}
-
-static const char *task_join(apr_pool_t *p, const apr_array_header_t *items)
-{
-    return eas_ics_join(p, items);
-}
-
-const eas_pim_class eas_pim_tasks = {"Tasks",     "text/calendar", "ics",      task_from_eas,
-                                     task_to_eas, task_parse,      task_split, task_join};
+const eas_pim_class eas_pim_tasks = {"Tasks",     "text/calendar", "ics",         task_from_eas,
+                                     task_to_eas, task_parse,      eas_ics_split, eas_ics_join};
