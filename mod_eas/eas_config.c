@@ -10,6 +10,8 @@
 #include "eas_cmd.h"
 #include "eas_config.h"
 #include "eas_query.h"
+#include "eas_smtp.h"
+#include "eas_submit.h"
 
 APLOG_USE_MODULE(eas);
 extern module AP_MODULE_DECLARE_DATA eas_module;
@@ -38,6 +40,8 @@ void *eas_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->wipe_notify_user = -1;
     c->hb_min = c->hb_max = c->ping_max_folders = c->ping_max_held = -1;
     c->ping_max_held_pct = c->ping_safety = -1;
+    c->smtp_auth_user = c->smtp_verify = c->smtp_timeout = c->oof_interval = -1;
+    c->search_max = c->search_timeout = -1;
     return c;
 }
 
@@ -64,6 +68,27 @@ void *eas_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
         c->ping_max_held_pct = base->ping_max_held_pct;
     }
     c->ping_safety = MERGE(base, add, ping_safety, -1);
+    if (add->smtp_relay_set) {
+        c->smtp_relay = add->smtp_relay;
+        c->smtp_relay_set = 1;
+    } else {
+        c->smtp_relay = base->smtp_relay;
+        c->smtp_relay_set = base->smtp_relay_set;
+    }
+    c->smtp_auth_user = MERGE(base, add, smtp_auth_user, -1);
+    c->smtp_ca_file = MERGE(base, add, smtp_ca_file, NULL);
+    c->smtp_verify = MERGE(base, add, smtp_verify, -1);
+    c->smtp_helo = MERGE(base, add, smtp_helo, NULL);
+    c->smtp_timeout = MERGE(base, add, smtp_timeout, -1);
+    c->mail_domain = MERGE(base, add, mail_domain, NULL);
+    c->oof_interval = MERGE(base, add, oof_interval, -1);
+    c->notice_from = MERGE(base, add, notice_from, NULL);
+    c->search_max = MERGE(base, add, search_max, -1);
+    c->search_timeout = MERGE(base, add, search_timeout, -1);
+    c->gal_folders = MERGE(base, add, gal_folders, NULL);
+    c->cert_ca_file = MERGE(base, add, cert_ca_file, NULL);
+    c->cert_ca_path = MERGE(base, add, cert_ca_path, NULL);
+    c->cert_crl_file = MERGE(base, add, cert_crl_file, NULL);
     return c;
 }
 
@@ -240,6 +265,128 @@ static const char *set_wipe_notify_user(cmd_parms *cmd, void *dc, int flag)
     return NULL;
 }
 
+static const char *set_smtp_relay(cmd_parms *cmd, void *dc, const char *arg)
+{
+    eas_smtp_url u;
+    const char *err;
+    SRV_CONF(cmd)->smtp_relay_set = 1;
+    if (!strcasecmp(arg, "none")) {
+        SRV_CONF(cmd)->smtp_relay = NULL;
+        return NULL;
+    }
+    if ((err = eas_smtp_parse_url(cmd->pool, arg, &u)) != NULL) {
+        return apr_psprintf(cmd->pool, "EASSMTPRelay: %s", err);
+    }
+    SRV_CONF(cmd)->smtp_relay = arg;
+    return NULL;
+}
+
+static const char *set_smtp_auth(cmd_parms *cmd, void *dc, const char *arg)
+{
+    if (!strcasecmp(arg, "user")) {
+        SRV_CONF(cmd)->smtp_auth_user = 1;
+    } else if (!strcasecmp(arg, "none")) {
+        SRV_CONF(cmd)->smtp_auth_user = 0;
+    } else {
+        return "EASSMTPAuth: None or User";
+    }
+    return NULL;
+}
+
+static const char *set_srv_flag(cmd_parms *cmd, void *dc, int flag)
+{
+    SRV_CONF(cmd)->smtp_verify = flag;
+    return NULL;
+}
+
+static const char *set_file(cmd_parms *cmd, void *dc, const char *arg)
+{
+    eas_srv_conf *c = SRV_CONF(cmd);
+    int which = (int)(long)cmd->info;
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    apr_finfo_t fi;
+    if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->pool) != APR_SUCCESS ||
+        (which == 2 ? fi.filetype != APR_DIR : fi.filetype != APR_REG)) {
+        return apr_psprintf(cmd->pool, "%s: %s is not a readable %s", cmd->cmd->name, arg,
+                            which == 2 ? "directory" : "file");
+    }
+    switch (which) {
+    case 0:
+        c->smtp_ca_file = path;
+        break;
+    case 1:
+        c->cert_ca_file = path;
+        break;
+    case 2:
+        c->cert_ca_path = path;
+        break;
+    default:
+        c->cert_crl_file = path;
+        break;
+    }
+    return NULL;
+}
+
+static const char *check_address(cmd_parms *cmd, const char *arg)
+{
+    const char *at = strchr(arg, '@');
+    if (!at || at == arg || !at[1] || strchr(at + 1, '@') || strpbrk(arg, " \t<>,;\"")) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an e-mail address", cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+static const char *set_mail_str(cmd_parms *cmd, void *dc, const char *arg)
+{
+    eas_srv_conf *c = SRV_CONF(cmd);
+    switch ((int)(long)cmd->info) {
+    case 0: /* EASMailDomain */
+        if (!*arg || strpbrk(arg, "@ \t<>,;\"/")) {
+            return apr_psprintf(cmd->pool, "EASMailDomain: '%s' is not a domain name", arg);
+        }
+        c->mail_domain = arg;
+        return NULL;
+    case 1: /* EASSMTPHelo */
+        if (!*arg || strpbrk(arg, " \t\r\n<>")) {
+            return apr_psprintf(cmd->pool, "EASSMTPHelo: '%s' is not a host name", arg);
+        }
+        c->smtp_helo = arg;
+        return NULL;
+    default: /* EASNoticeFrom */
+        c->notice_from = arg;
+        return check_address(cmd, arg);
+    }
+}
+
+static const char *set_mail_int(cmd_parms *cmd, void *dc, const char *arg)
+{
+    eas_srv_conf *c = SRV_CONF(cmd);
+    switch ((int)(long)cmd->info) {
+    case 0:
+        return parse_int(cmd, arg, 1, 600, &c->smtp_timeout);
+    case 1:
+        return parse_int(cmd, arg, 60, 365 * 86400, &c->oof_interval);
+    case 2:
+        return parse_int(cmd, arg, 1, 1000, &c->search_max);
+    default:
+        return parse_int(cmd, arg, 1, 300, &c->search_timeout);
+    }
+}
+
+/* EASGALContacts account folder: that account's contact folder is part of everyone's GAL */
+static const char *set_gal_contacts(cmd_parms *cmd, void *dc, const char *user, const char *folder)
+{
+    eas_srv_conf *c = SRV_CONF(cmd);
+    if (!*user || !*folder || strchr(user, '\t') || strchr(folder, '\t')) {
+        return "EASGALContacts: give an account name and a contacts folder";
+    }
+    if (!c->gal_folders) {
+        c->gal_folders = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(c->gal_folders, const char *) = apr_pstrcat(cmd->pool, user, "\t", folder, NULL);
+    return NULL;
+}
+
 static const char *set_max_request_size(cmd_parms *cmd, void *dc, const char *arg)
 {
     return parse_size(cmd, arg, &((eas_dir_conf *)dc)->max_request_size);
@@ -305,6 +452,38 @@ const command_rec eas_cmds[] = {
                   "(default 80%)"),
     AP_INIT_TAKE1("EASPingSafetyCheck", set_push_int, (void *)3, RSRC_CONF,
                   "seconds between safety re-checks of a held Ping (default 600)"),
+    AP_INIT_TAKE1("EASSMTPRelay", set_smtp_relay, NULL, RSRC_CONF,
+                  "relay for outgoing mail: smtp://host[:25], smtps://host[:465], "
+                  "submission://host[:587] (STARTTLS) or None (local recipients only; default)"),
+    AP_INIT_TAKE1("EASSMTPAuth", set_smtp_auth, NULL, RSRC_CONF,
+                  "None, or User: AUTH PLAIN at the relay with the device's own credentials"),
+    AP_INIT_TAKE1("EASSMTPTLSCAFile", set_file, (void *)0, RSRC_CONF,
+                  "CA certificates (PEM) the relay's certificate is verified against "
+                  "(default: the system store)"),
+    AP_INIT_FLAG("EASSMTPTLSVerify", set_srv_flag, NULL, RSRC_CONF,
+                 "verify the relay's TLS certificate and name (default On)"),
+    AP_INIT_TAKE1("EASSMTPHelo", set_mail_str, (void *)1, RSRC_CONF,
+                  "name sent in EHLO (default: ServerName)"),
+    AP_INIT_TAKE1("EASSMTPTimeout", set_mail_int, (void *)0, RSRC_CONF,
+                  "seconds to wait for each SMTP step (default 30)"),
+    AP_INIT_TAKE1("EASMailDomain", set_mail_str, (void *)0, RSRC_CONF,
+                  "domain of users whose login name is not an address (name@domain)"),
+    AP_INIT_TAKE1("EASNoticeFrom", set_mail_str, (void *)2, RSRC_CONF,
+                  "From address of server notices (default postmaster@EASMailDomain)"),
+    AP_INIT_TAKE1("EASOofReplyInterval", set_mail_int, (void *)1, RSRC_CONF,
+                  "seconds before a sender gets another out-of-office reply (default 604800)"),
+    AP_INIT_TAKE1("EASSearchMaxResults", set_mail_int, (void *)2, RSRC_CONF,
+                  "most results one Search/Find/ResolveRecipients query returns (default 100)"),
+    AP_INIT_TAKE1("EASSearchTimeout", set_mail_int, (void *)3, RSRC_CONF,
+                  "seconds a Search/Find query may run (default 10)"),
+    AP_INIT_TAKE2("EASGALContacts", set_gal_contacts, NULL, RSRC_CONF,
+                  "account and contacts folder listed in everyone's Global Address List"),
+    AP_INIT_TAKE1("EASCertCAFile", set_file, (void *)1, RSRC_CONF,
+                  "trusted CA certificates (PEM) for ValidateCert (default: the system store)"),
+    AP_INIT_TAKE1("EASCertCAPath", set_file, (void *)2, RSRC_CONF,
+                  "directory of hashed CA certificates for ValidateCert"),
+    AP_INIT_TAKE1("EASCertCRLFile", set_file, (void *)3, RSRC_CONF,
+                  "certificate revocation lists (PEM) for ValidateCert CheckCRL"),
     AP_INIT_TAKE1("EASMaxRequestSize", set_max_request_size, NULL, RSRC_CONF | ACCESS_CONF,
                   "largest request body accepted, bytes or with K/M/G (default 32M)"),
     AP_INIT_RAW_ARGS("EASProtocolVersions", set_protocol_versions, NULL, RSRC_CONF | ACCESS_CONF,
@@ -345,6 +524,31 @@ void eas_cfg_pool_params(const server_rec *s, eas_dbpool_params *params)
     params->keep = DEF(c->pool_keep, params->max < DEF_POOL_KEEP ? params->max : DEF_POOL_KEEP);
     params->acquire_timeout = apr_time_from_sec(DEF(c->pool_timeout, DEF_POOL_TIMEOUT));
     params->ttl = apr_time_from_sec(DEF(c->pool_ttl, DEF_POOL_TTL));
+}
+
+void eas_cfg_submit(const server_rec *s, eas_submit_conf *out)
+{
+    const eas_srv_conf *c = eas_srv_config(s);
+    out->relay = c->smtp_relay;
+    out->auth_user = DEF(c->smtp_auth_user, 0);
+    out->tls_ca_file = c->smtp_ca_file;
+    out->tls_verify = DEF(c->smtp_verify, 1);
+    out->helo = c->smtp_helo ? c->smtp_helo : s->server_hostname;
+    out->timeout = DEF(c->smtp_timeout, 30);
+    out->mail_domain = c->mail_domain;
+    out->oof_interval = DEF(c->oof_interval, 7 * 86400);
+    out->notice_from = c->notice_from;
+}
+
+void eas_cfg_lookup(const server_rec *s, eas_lookup_conf *out)
+{
+    const eas_srv_conf *c = eas_srv_config(s);
+    out->search_max = DEF(c->search_max, 100);
+    out->search_timeout = DEF(c->search_timeout, 10);
+    out->gal_folders = c->gal_folders;
+    out->ca_file = c->cert_ca_file;
+    out->ca_path = c->cert_ca_path;
+    out->crl_file = c->cert_crl_file;
 }
 
 void eas_cfg_push(const server_rec *s, eas_push_conf *push)

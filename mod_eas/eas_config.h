@@ -31,6 +31,20 @@ typedef struct eas_srv_conf {
     int ping_max_held;     /* per child; with ping_max_held_pct: percent of ThreadsPerChild */
     int ping_max_held_pct; /* -1 unset, 0/1 */
     int ping_safety;       /* seconds */
+    /* the mail path (eas_submit.h) and the lookups (eas_cmd.h), -1/NULL unset */
+    const char *smtp_relay;
+    int smtp_relay_set; /* EASSMTPRelay None counts as set */
+    int smtp_auth_user;
+    const char *smtp_ca_file;
+    int smtp_verify;
+    const char *smtp_helo;
+    int smtp_timeout;
+    const char *mail_domain;
+    int oof_interval;
+    const char *notice_from;
+    int search_max, search_timeout;
+    apr_array_header_t *gal_folders;
+    const char *cert_ca_file, *cert_ca_path, *cert_crl_file;
     eas_dbpool *dbpool;    /* per child, set in child_init */
     struct eas_hub *hub;   /* per child, set in child_init */
 } eas_srv_conf;
@@ -59,6 +73,11 @@ int eas_cfg_retry_after(const server_rec *s);
 const char *eas_cfg_wipe_notify_admin(const server_rec *s);
 int eas_cfg_wipe_notify_user(const server_rec *s);
 void eas_cfg_pool_params(const server_rec *s, eas_dbpool_params *params);
+/* Mail path and lookup settings for commands (eas_cmd_ctx.submit/.lookup), defaults applied. */
+struct eas_submit_conf;
+struct eas_lookup_conf;
+void eas_cfg_submit(const server_rec *s, struct eas_submit_conf *out);
+void eas_cfg_lookup(const server_rec *s, struct eas_lookup_conf *out);
 /* Push settings for commands (eas_cmd_ctx.push). */
 void eas_cfg_push(const server_rec *s, struct eas_push_conf *push);
 /* Held Pings allowed per child, given the MPM's threads per child. */

@@ -22,6 +22,7 @@
 #include "eas_policy.h"
 #include "eas_wbxml.h"
 #include "eas_handler.h"
+#include "eas_submit.h"
 #include "eas_query.h"
 
 APLOG_USE_MODULE(eas);
@@ -362,6 +363,21 @@ static int dispatch(eas_req *er)
     ctx->dbpool = er->dbpool;
     ctx->client_fd = client_socket(r);
     eas_cfg_push(r->server, &ctx->push);
+    {
+        eas_submit_conf *sc = apr_pcalloc(r->pool, sizeof(*sc));
+        eas_lookup_conf *lc = apr_pcalloc(r->pool, sizeof(*lc));
+        eas_cfg_submit(r->server, sc);
+        eas_cfg_lookup(r->server, lc);
+        ctx->submit = sc;
+        ctx->lookup = lc;
+        if (sc->auth_user && sc->relay) {
+            const char *u = NULL, *pw = NULL;
+            /* the relay checks the same credentials Apache just accepted */
+            if (ap_get_basic_auth_components(r, &u, &pw) == APR_SUCCESS) {
+                ctx->password = pw;
+            }
+        }
+    }
 
     if (body_is_wbxml(er)) {
         char err[256];

@@ -37,3 +37,10 @@ def _check_error_log(request):
     yield
     bad = e._current_watch.unexpected()
     assert not bad, "unexpected lines in the error log:\n" + "\n".join(bad)
+
+
+@pytest.fixture
+def smtp(env):
+    """The stack's SMTP sink, emptied and with every failure mode off."""
+    env.smtp.reset()
+    return env.smtp

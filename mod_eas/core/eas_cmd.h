@@ -13,6 +13,18 @@
 #include "eas_query.h"
 
 struct eas_hub;
+struct eas_submit_conf;
+
+/* Search, Find, ResolveRecipients and ValidateCert settings (directives, README). */
+typedef struct eas_lookup_conf {
+    int search_max;                        /* EASSearchMaxResults: results per query (100) */
+    int search_timeout;                    /* EASSearchTimeout: seconds per query (10) */
+    const apr_array_header_t *gal_folders; /* EASGALContacts: "user\tfolder" strings, whose
+                                              contacts every user finds in the GAL */
+    const char *ca_file, *ca_path;         /* EASCertCAFile/EASCertCAPath: trusted roots for
+                                              ValidateCert (NULL: the system store) */
+    const char *crl_file;                  /* EASCertCRLFile: CRLs for CheckCRL (NULL: none) */
+} eas_lookup_conf;
 
 /* Direct Push settings (EASHeartbeatMin/Max, EASPingMaxFolders, EASPingSafetyCheck). */
 typedef struct eas_push_conf {
@@ -39,6 +51,11 @@ typedef struct eas_cmd_ctx {
     eas_dbpool *dbpool;  /* db goes back here while the request sleeps */
     int client_fd;       /* the client's socket, to notice a hang-up (-1: unknown) */
     eas_push_conf push;
+    /* the mail path and the lookups (issue 8) */
+    const struct eas_submit_conf *submit; /* relay, mail domain, OOF interval (eas_submit.h) */
+    const char *password;                 /* the request's Basic password, only when
+                                             EASSMTPAuth User needs it; NULL otherwise */
+    const struct eas_lookup_conf *lookup; /* Search/Find/ResolveRecipients/ValidateCert */
     /* out */
     xmlDocPtr resp;  /* response document (encoded by the caller), or NULL */
     const char *raw; /* or a raw body (GetAttachment), with its length and type */
@@ -77,5 +94,13 @@ int eas_cmd_moveitems(eas_cmd_ctx *ctx);
 int eas_cmd_itemoperations(eas_cmd_ctx *ctx);
 int eas_cmd_getattachment(eas_cmd_ctx *ctx);
 int eas_cmd_ping(eas_cmd_ctx *ctx);
+int eas_cmd_sendmail(eas_cmd_ctx *ctx);
+int eas_cmd_smartreply(eas_cmd_ctx *ctx);
+int eas_cmd_smartforward(eas_cmd_ctx *ctx);
+int eas_cmd_meetingresponse(eas_cmd_ctx *ctx);
+int eas_cmd_search(eas_cmd_ctx *ctx);
+int eas_cmd_find(eas_cmd_ctx *ctx);
+int eas_cmd_resolverecipients(eas_cmd_ctx *ctx);
+int eas_cmd_validatecert(eas_cmd_ctx *ctx);
 
 #endif

@@ -13,6 +13,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(TOP, "tools"))
 from eas_stack import Stack  # noqa: E402
 from pyeas import wbxml  # noqa: E402
+from pyeas.smtpsink import SmtpSink  # noqa: E402
 
 EAS_PATH = "/Microsoft-Server-ActiveSync"
 
@@ -73,6 +74,10 @@ class Env:
         self.users = {self.user: self.password}
         self.log = None
         self.extra_conf = ""
+        # every test stack sends through a local SMTP sink (tests/pyeas/smtpsink.py); users
+        # without '@' in their name have the address name@example.test
+        self.smtp = SmtpSink()
+        self.mail_domain = "example.test"
 
     # --- life cycle -------------------------------------------------------------------
     def start(self):
@@ -81,12 +86,14 @@ class Env:
         st.pg_start()
         st.db_create()
         st.migrate()
-        st.write_httpd_conf(self.extra_conf)
+        self.smtp.start()
+        st.write_httpd_conf(self._with_mail_conf(self.extra_conf))
         for u, p in self.users.items():
             st.add_user(u, p)
         st.httpd_start()
 
     def stop(self):
+        self.smtp.stop()
         self.stack.stop()
         if os.environ.get("EAS_TEST_KEEP"):
             print(f"test stack kept in {self.tmp}")
@@ -108,8 +115,18 @@ class Env:
     def set_conf(self, extra):
         """Replace the test-specific configuration and restart httpd with it."""
         self.extra_conf = extra
-        self.stack.write_httpd_conf(extra)
+        self.stack.write_httpd_conf(self._with_mail_conf(extra))
         self.stack.httpd_restart()
+
+    def _with_mail_conf(self, extra):
+        """The test's configuration plus the mail path defaults it does not set itself."""
+        extra = extra or ""
+        head = ""
+        if "EASSMTPRelay" not in extra:
+            head += f"EASSMTPRelay smtp://127.0.0.1:{self.smtp.port}\n"
+        if "EASMailDomain" not in extra:
+            head += f"EASMailDomain {self.mail_domain}\n"
+        return head + extra
 
     def configtest(self, extra):
         """`apachectl configtest` of the base configuration plus extra; returns (rc, output)."""

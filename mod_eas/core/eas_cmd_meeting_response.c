@@ -1,0 +1,9 @@
+/* eas_cmd_meeting_response.c — placeholder until this command lands. */
+#include "eas_cmd.h"
+
+int eas_cmd_meetingresponse(eas_cmd_ctx *ctx)
+{
+    ctx->http_status = 501;
+    ctx->note = "not implemented yet";
+    return 0;
+}
