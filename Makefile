@@ -38,7 +38,7 @@ BASE_CFLAGS = -std=gnu11 $(OPT) -fPIC -fvisibility=hidden $(WARN) -D_GNU_SOURCE 
               -Imod_eas/core $(APR_CFLAGS) $(XML_CFLAGS) $(PQ_CFLAGS) $(GMIME_CFLAGS) $(ICAL_CFLAGS)
 CORE_CFLAGS = $(BASE_CFLAGS) $(EXTRA_CFLAGS)
 MOD_CFLAGS  = $(BASE_CFLAGS) -I$(HTTPD_INC) $(EXTRA_CFLAGS)
-CORE_LIBS   = $(XML_LIBS) $(PQ_LIBS) $(GMIME_LIBS) $(ICAL_LIBS) $(APR_LIBS) -lcrypto -lpthread $(EXTRA_LIBS)
+CORE_LIBS   = $(XML_LIBS) $(PQ_LIBS) $(GMIME_LIBS) $(ICAL_LIBS) $(APR_LIBS) -lssl -lcrypto -lpthread $(EXTRA_LIBS)
 
 CORE_SRC   := $(sort $(wildcard mod_eas/core/*.c))
 CORE_OBJ   := $(CORE_SRC:mod_eas/core/%.c=$(B)/core/%.o)

@@ -2,6 +2,7 @@
  * and stores it for a user, atomically, waking the user's devices.
  *
  *   eas-deliver [--db CONNINFO] --user USER [--folder F] [--create-user] [--no-dedup] [--seen]
+ *               [--relay URL] [--mail-domain D] [--helo NAME] [--no-hooks]
  *
  * Postfix: mailbox_command = /usr/local/bin/eas-deliver --user "$USER"
  *      or  a pipe(8) transport: argv=/usr/local/bin/eas-deliver --user ${user}@${domain}
@@ -9,10 +10,17 @@
  * user (bounce), 73 no such folder, 75 database unavailable (the MTA keeps the message and
  * retries), 70 internal error. A retry after a lost exit status does not store the message twice:
  * the same bytes delivered to the same folder within a day are recognised (--no-dedup turns this
- * off). */
+ * off).
+ *
+ * Mail landing in the Inbox then goes through the delivery hooks (eas_delivered.h): meeting
+ * invitations reach the calendar, iTIP replies update the organizer's event, and an
+ * out-of-office reply is sent — through --relay (the same EASSMTPRelay URL httpd uses) or, with
+ * no relay, only to senders who are local users. Give --mail-domain like EASMailDomain. A hook
+ * that fails is reported on stderr; the delivery itself stands. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -21,13 +29,19 @@
 #include <apr_strings.h>
 
 #include "eas_deliver.h"
+#include "eas_delivered.h"
+#include "eas_pim.h"
+#include "eas_smtp.h"
+#include "eas_store.h"
+#include "eas_submit.h"
 
 #define MAX_MESSAGE (256L * 1024 * 1024)
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: eas-deliver [--db CONNINFO] --user USER [--folder F] [--create-user]\n"
-               "                   [--no-dedup] [--seen] < message\n"
+               "                   [--no-dedup] [--seen] [--relay URL] [--mail-domain D]\n"
+               "                   [--helo NAME] [--no-hooks] < message\n"
                "F: inbox (default), drafts, sent, deleted, junk, outbox, or a path Parent/Child.\n"
                "The database is --db, else $EAS_DATABASE, else libpq's PG* defaults.\n");
 }
@@ -68,16 +82,52 @@ static int read_all(apr_pool_t *p, FILE *in, char **out, apr_size_t *len)
     return 0;
 }
 
+/* Meeting and out-of-office processing of a message stored in the user's Inbox. */
+static void run_hooks(PGconn *c, apr_pool_t *p, const eas_submit_conf *conf, const char *user,
+                      const char *folder, long long uid, const char *msg, apr_size_t len)
+{
+    const char *user_id = NULL, *err = NULL, *warn;
+    const eas_folder *inbox;
+    eas_delivered d;
+    eas_store *s;
+
+    if (folder && *folder && strcasecmp(folder, "inbox") != 0) {
+        return; /* filed elsewhere by the MTA's rules: not for auto-processing */
+    }
+    if (eas_deliver_user(c, p, user, 0, &user_id, &err) != 0 ||
+        !(s = eas_store_open(p, c, user_id, &err)) || !(inbox = eas_store_special(s, "inbox"))) {
+        fprintf(stderr, "eas-deliver: delivery hooks skipped: %s\n", err ? err : "no Inbox");
+        return;
+    }
+    memset(&d, 0, sizeof(d));
+    d.user = user;
+    d.user_id = user_id;
+    d.folder_id = inbox->id;
+    d.uid = uid;
+    d.mime = msg;
+    d.len = len;
+    eas_pim_init();
+    if ((warn = eas_delivered_hooks(c, p, conf, &d)) != NULL) {
+        fprintf(stderr, "eas-deliver: warning: %s\n", warn);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *db = getenv("EAS_DATABASE"), *user = NULL, *folder = NULL, *err = NULL;
-    int flags = EAS_DELIVER_DEDUP, i, rc, dup = 0;
+    int flags = EAS_DELIVER_DEDUP, i, rc, dup = 0, hooks = 1;
+    eas_submit_conf conf;
     apr_pool_t *p;
     char *msg;
     apr_size_t len;
     long long uid = 0;
     PGconn *c;
 
+    memset(&conf, 0, sizeof(conf));
+    conf.tls_verify = 1;
+    conf.timeout = 30;
+    conf.helo = "localhost";
+    conf.oof_interval = 7 * 86400;
     for (i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "--db") && i + 1 < argc) {
             db = argv[++i];
@@ -91,6 +141,14 @@ int main(int argc, char **argv)
             flags &= ~EAS_DELIVER_DEDUP;
         } else if (!strcmp(argv[i], "--seen")) {
             flags |= EAS_DELIVER_SEEN;
+        } else if (!strcmp(argv[i], "--relay") && i + 1 < argc) {
+            conf.relay = argv[++i];
+        } else if (!strcmp(argv[i], "--mail-domain") && i + 1 < argc) {
+            conf.mail_domain = argv[++i];
+        } else if (!strcmp(argv[i], "--helo") && i + 1 < argc) {
+            conf.helo = argv[++i];
+        } else if (!strcmp(argv[i], "--no-hooks")) {
+            hooks = 0;
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
             return 0;
@@ -105,6 +163,14 @@ int main(int argc, char **argv)
     }
     apr_app_initialize(&argc, (const char *const **)&argv, NULL);
     apr_pool_create(&p, NULL);
+    if (conf.relay) {
+        eas_smtp_url u;
+        const char *bad = eas_smtp_parse_url(p, conf.relay, &u);
+        if (bad) {
+            fprintf(stderr, "eas-deliver: --relay: %s\n", bad);
+            return EX_USAGE;
+        }
+    }
     rc = read_all(p, stdin, &msg, &len);
     if (rc != 0) {
         fprintf(stderr, "eas-deliver: %s\n",
@@ -122,9 +188,14 @@ int main(int argc, char **argv)
     rc = eas_deliver(c, p, user, folder, msg, len, flags, &uid, &dup, &err);
     if (rc != EAS_DELIVER_OK) {
         fprintf(stderr, "eas-deliver: %s\n", err ? err : "delivery failed");
-    } else if (getenv("EAS_DELIVER_VERBOSE")) {
-        fprintf(stderr, "eas-deliver: %s uid %lld for %s\n",
-                dup ? "already stored as" : "stored as", uid, user);
+    } else {
+        if (getenv("EAS_DELIVER_VERBOSE")) {
+            fprintf(stderr, "eas-deliver: %s uid %lld for %s\n",
+                    dup ? "already stored as" : "stored as", uid, user);
+        }
+        if (hooks && !dup) {
+            run_hooks(c, p, &conf, user, folder, uid, msg, len);
+        }
     }
     PQfinish(c);
     apr_pool_destroy(p);

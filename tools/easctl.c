@@ -21,6 +21,7 @@
 #include "eas_audit.h"
 #include "eas_db.h"
 #include "eas_deliver.h"
+#include "eas_user.h"
 #include "eas_pim.h"
 #include "eas_pim_io.h"
 
@@ -74,6 +75,12 @@ static void usage(FILE *f)
            "  pim export --user U --folder F [-o FILE]\n"
            "                                         a Contacts/Calendar/Tasks/Notes folder\n"
            "                                         as one .vcf or .ics\n"
+           "  user set NAME [--create] [--display-name V] [--email A] [--first-name V]\n"
+           "           [--last-name V] [--title V] [--company V] [--office V] [--phone V]\n"
+           "           [--mobile-phone V] [--home-phone V] [--alias V] [--add-address A]\n"
+           "           [--remove-address A] [--picture FILE.jpg | --no-picture]\n"
+           "           [--hidden | --listed]           directory entry (GAL, addresses)\n"
+           "  user show NAME | user list             directory entries\n"
            "  version                                print the easctl version\n"
            "The database is --db, else $EAS_DATABASE, else libpq's PG* defaults. The actor in the\n"
            "audit log is --actor, else $SUDO_USER, else the login name. See docs/easctl.md.\n");
@@ -841,6 +848,137 @@ static int run_admin(easctl *ctl, const char *cmd, int argc, char **argv)
     return rc;
 }
 
+static void print_user(apr_pool_t *p, const eas_user_info *u)
+{
+    apr_array_header_t *a = eas_user_addresses(p, u);
+    int i;
+    printf("name:         %s\n", u->name);
+    printf("display name: %s\n", u->display_name);
+    for (i = 0; i < a->nelts; ++i) {
+        printf("%s %s\n", i ? "address:     " : "primary:     ", APR_ARRAY_IDX(a, i, const char *));
+    }
+#define LINE(label, v)                                                                             \
+    if (v) {                                                                                       \
+        printf("%-13s %s\n", label ":", v);                                                        \
+    }
+    LINE("first name", u->first_name);
+    LINE("last name", u->last_name);
+    LINE("title", u->title);
+    LINE("company", u->company);
+    LINE("office", u->office);
+    LINE("phone", u->phone);
+    LINE("mobile phone", u->mobile_phone);
+    LINE("home phone", u->home_phone);
+    LINE("alias", u->alias);
+#undef LINE
+    if (u->picture) {
+        printf("picture:      %lu bytes\n", (unsigned long)u->picture_len);
+    }
+    printf("in GAL:       %s\n", u->gal_hidden ? "no (hidden)" : "yes");
+}
+
+/* easctl user set|show|list: the directory side of an account (eas_user.h). */
+static int cmd_user(easctl *ctl, int argc, char **argv)
+{
+    const char *err = NULL, *domain = getenv("EAS_MAIL_DOMAIN");
+    apr_array_header_t *changes = apr_array_make(ctl->pool, 8, sizeof(eas_user_change));
+    int i, create = 0, rc;
+    PGconn *c;
+
+    if (argc < 1 || (strcmp(argv[0], "list") != 0 && argc < 2) ||
+        (strcmp(argv[0], "set") && strcmp(argv[0], "show") && strcmp(argv[0], "list"))) {
+        return 2;
+    }
+    for (i = 2; !strcmp(argv[0], "set") && i < argc; ++i) {
+        eas_user_change ch = {NULL, NULL, 0};
+        const char *opt = argv[i];
+        int k, found = 0;
+        if (!strcmp(opt, "--create")) {
+            create = 1;
+            continue;
+        }
+        if (!strcmp(opt, "--hidden") || !strcmp(opt, "--listed")) {
+            ch.column = "gal_hidden";
+            ch.value = opt[2] == 'h' ? "t" : "f";
+            APR_ARRAY_PUSH(changes, eas_user_change) = ch;
+            continue;
+        }
+        if (!strcmp(opt, "--no-picture")) {
+            ch.column = "picture";
+            APR_ARRAY_PUSH(changes, eas_user_change) = ch;
+            continue;
+        }
+        if (i + 1 >= argc || strncmp(opt, "--", 2) != 0) {
+            fprintf(stderr, "easctl user set: unknown or incomplete option %s\n", opt);
+            return 2;
+        }
+        if (!strcmp(opt, "--add-address") || !strcmp(opt, "--remove-address")) {
+            ch.column = opt[2] == 'a' ? "+address" : "-address";
+            found = 1;
+        } else if (!strcmp(opt, "--picture")) {
+            long size = 0;
+            if (!(ch.value = read_file(ctl->pool, argv[i + 1], &size))) {
+                return 1;
+            }
+            if (size > 100 * 1024) {
+                fprintf(stderr, "easctl user set: %s is larger than 100 KiB\n", argv[i + 1]);
+                return 1;
+            }
+            ch.len = (apr_size_t)size;
+            ch.column = "picture";
+            APR_ARRAY_PUSH(changes, eas_user_change) = ch;
+            ++i;
+            continue;
+        }
+        for (k = 0; !found && eas_user_fields[k].option; ++k) {
+            if (!strcmp(opt + 2, eas_user_fields[k].option)) {
+                ch.column = eas_user_fields[k].column;
+                found = 1;
+            }
+        }
+        if (!found) {
+            fprintf(stderr, "easctl user set: unknown option %s\n", opt);
+            return 2;
+        }
+        ch.value = argv[++i];
+        APR_ARRAY_PUSH(changes, eas_user_change) = ch;
+    }
+    if (!(c = connect_db(ctl))) {
+        return 1;
+    }
+    if (!strcmp(argv[0], "set")) {
+        rc = eas_user_update(c, ctl->pool, argv[1], create, changes, &err);
+        if (rc != 0) {
+            fprintf(stderr, "easctl: %s\n", err ? err : "failed");
+            PQfinish(c);
+            return 1;
+        }
+        eas_audit(c, ctl->pool, ctl->actor, "user.set", argv[1], NULL,
+                  apr_psprintf(ctl->pool, "{\"changes\": %d}", changes->nelts), &err);
+    }
+    if (!strcmp(argv[0], "list")) {
+        apr_array_header_t *all = NULL;
+        rc = eas_user_search(c, ctl->pool, "", domain, 100000, &all, &err);
+        for (i = 0; rc == 0 && i < all->nelts; ++i) {
+            const eas_user_info *u = APR_ARRAY_IDX(all, i, eas_user_info *);
+            printf("%-30s %-30s %s\n", u->name, u->email ? u->email : "-", u->display_name);
+        }
+    } else {
+        eas_user_info *u = NULL;
+        rc = eas_user_get(c, ctl->pool, argv[1], domain, &u, &err);
+        if (rc == 0) {
+            print_user(ctl->pool, u);
+        } else if (rc == 1) {
+            fprintf(stderr, "easctl: no such user: %s\n", argv[1]);
+        }
+    }
+    if (rc < 0) {
+        fprintf(stderr, "easctl: %s\n", err ? err : "failed");
+    }
+    PQfinish(c);
+    return rc == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     easctl ctl;
@@ -897,6 +1035,11 @@ int main(int argc, char **argv)
         rc = 0;
     } else if (strcmp(argv[i], "pim") == 0) {
         rc = cmd_pim(&ctl, n, argv + i + 1);
+        if (rc == 2) {
+            usage(stderr);
+        }
+    } else if (strcmp(argv[i], "user") == 0) {
+        rc = cmd_user(&ctl, n, argv + i + 1);
         if (rc == 2) {
             usage(stderr);
         }

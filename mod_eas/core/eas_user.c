@@ -56,10 +56,9 @@ static eas_user_info *from_row(PGresult *r, int row, apr_pool_t *p, const char *
     }
     if (!u->display_name || !*u->display_name) {
         if (u->first_name || u->last_name) {
-            u->display_name =
-                apr_pstrcat(p, u->first_name ? u->first_name : "",
-                            (u->first_name && u->last_name) ? " " : "",
-                            u->last_name ? u->last_name : "", NULL);
+            u->display_name = apr_pstrcat(p, u->first_name ? u->first_name : "",
+                                          (u->first_name && u->last_name) ? " " : "",
+                                          u->last_name ? u->last_name : "", NULL);
         } else {
             u->display_name = u->name;
         }
@@ -154,8 +153,8 @@ apr_array_header_t *eas_user_addresses(apr_pool_t *p, const eas_user_info *u)
     return a;
 }
 
-int eas_user_search(PGconn *c, apr_pool_t *p, const char *query, const char *mail_domain,
-                    int limit, apr_array_header_t **out, const char **err)
+int eas_user_search(PGconn *c, apr_pool_t *p, const char *query, const char *mail_domain, int limit,
+                    apr_array_header_t **out, const char **err)
 {
     const char *params[2];
     PGresult *r;
@@ -194,4 +193,146 @@ int eas_user_search(PGconn *c, apr_pool_t *p, const char *query, const char *mai
     }
     PQclear(r);
     return 0;
+}
+
+const eas_user_field eas_user_fields[] = {
+    {"display-name", "display_name"},
+    {"email", "email"},
+    {"first-name", "first_name"},
+    {"last-name", "last_name"},
+    {"title", "title"},
+    {"company", "company"},
+    {"office", "office"},
+    {"phone", "phone"},
+    {"mobile-phone", "mobile_phone"},
+    {"home-phone", "home_phone"},
+    {"alias", "alias"},
+    {NULL, NULL},
+};
+
+static int known_column(const char *col)
+{
+    int i;
+    for (i = 0; eas_user_fields[i].column; ++i) {
+        if (!strcmp(eas_user_fields[i].column, col)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* An address may belong to one user only (as primary or additional address). */
+static int address_taken(PGconn *c, apr_pool_t *p, const char *id, const char *addr,
+                         const char **err)
+{
+    const char *params[2] = {id, addr};
+    PGresult *r = eas_db_exec(c, p, err,
+                              "SELECT name FROM users WHERE id <> $1::bigint AND "
+                              "(lower(email) = lower($2) OR lower($2) = ANY (aliases)) LIMIT 1",
+                              2, params);
+    int taken;
+    if (!r) {
+        return -1;
+    }
+    taken = PQntuples(r) > 0;
+    if (taken) {
+        *err = apr_psprintf(p, "%s is already an address of %s", addr, PQgetvalue(r, 0, 0));
+    }
+    PQclear(r);
+    return taken ? 2 : 0;
+}
+
+static int apply(PGconn *c, apr_pool_t *p, const char *id, const eas_user_change *ch,
+                 const char **err)
+{
+    const char *params[2] = {id, ch->value};
+    const char *sql;
+    PGresult *r;
+    int rc;
+
+    if (!strcmp(ch->column, "+address") || !strcmp(ch->column, "email")) {
+        const char *at = ch->value ? strchr(ch->value, '@') : NULL;
+        if (ch->value && (!at || at == ch->value || !at[1] || strpbrk(ch->value, " <>,;\""))) {
+            *err = apr_psprintf(p, "'%s' is not an e-mail address", ch->value);
+            return 2;
+        }
+        if (ch->value && (rc = address_taken(c, p, id, ch->value, err)) != 0) {
+            return rc;
+        }
+    }
+    if (!strcmp(ch->column, "+address")) {
+        sql = "UPDATE users SET aliases = array_append(array_remove(aliases, lower($2)), "
+              "lower($2)) WHERE id = $1::bigint";
+    } else if (!strcmp(ch->column, "-address")) {
+        sql = "UPDATE users SET aliases = array_remove(aliases, lower($2)) WHERE id = $1::bigint";
+    } else if (!strcmp(ch->column, "gal_hidden")) {
+        sql = "UPDATE users SET gal_hidden = $2::boolean WHERE id = $1::bigint";
+    } else if (!strcmp(ch->column, "picture")) {
+        const char *types[2];
+        int lens[2] = {0, (int)ch->len}, fmts[2] = {0, 1};
+        Oid oids[2] = {0, 17 /* bytea */};
+        (void)types;
+        r = PQexecParams(c, "UPDATE users SET picture = $2 WHERE id = $1::bigint", 2, oids, params,
+                         lens, fmts, 0);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            *err = apr_pstrdup(p, PQerrorMessage(c));
+            PQclear(r);
+            return -1;
+        }
+        PQclear(r);
+        return 0;
+    } else if (known_column(ch->column)) {
+        /* the column name comes from the fixed table above, never from input */
+        sql = apr_psprintf(p, "UPDATE users SET %s = NULLIF($2, '') WHERE id = $1::bigint",
+                           ch->column);
+    } else {
+        *err = apr_psprintf(p, "unknown user attribute %s", ch->column);
+        return -1;
+    }
+    if (!(r = eas_db_exec(c, p, err, sql, 2, params))) {
+        return -1;
+    }
+    PQclear(r);
+    return 0;
+}
+
+int eas_user_update(PGconn *c, apr_pool_t *p, const char *name, int create,
+                    const apr_array_header_t *changes, const char **err)
+{
+    const char *id = NULL, *params[1] = {name};
+    PGresult *r;
+    int i, rc = 0;
+
+    if (eas_db_cmd(c, p, err, "BEGIN") != 0) {
+        return -1;
+    }
+    r = eas_db_exec(c, p, err,
+                    create ? "INSERT INTO users (name) VALUES ($1) ON CONFLICT (name) DO UPDATE "
+                             "SET name = EXCLUDED.name RETURNING id"
+                           : "SELECT id FROM users WHERE name = $1 FOR UPDATE",
+                    1, params);
+    if (!r) {
+        rc = -1;
+    } else if (PQntuples(r) == 0) {
+        *err = apr_psprintf(p,
+                            "no such user: %s (users appear on their first sync, or use "
+                            "--create)",
+                            name);
+        rc = 1;
+    } else {
+        id = apr_pstrdup(p, PQgetvalue(r, 0, 0));
+    }
+    PQclear(r);
+    for (i = 0; rc == 0 && changes && i < changes->nelts; ++i) {
+        rc = apply(c, p, id, &APR_ARRAY_IDX(changes, i, eas_user_change), err);
+    }
+    if (rc == 0 && eas_db_cmd(c, p, err, "COMMIT") == 0) {
+        return 0;
+    }
+    {
+        const char *keep = *err;
+        eas_db_cmd(c, p, err, "ROLLBACK");
+        *err = keep;
+    }
+    return rc ? rc : -1;
 }

@@ -10,10 +10,10 @@
 #include <libpq-fe.h>
 
 typedef struct eas_user_info {
-    const char *id;           /* users.id */
-    const char *name;         /* users.name (r->user) */
-    const char *display_name; /* never NULL: falls back to the name */
-    const char *email;        /* primary SMTP address, NULL: none */
+    const char *id;              /* users.id */
+    const char *name;            /* users.name (r->user) */
+    const char *display_name;    /* never NULL: falls back to the name */
+    const char *email;           /* primary SMTP address, NULL: none */
     apr_array_header_t *aliases; /* const char *: additional addresses (lower case) */
     /* GAL attributes, NULL when unset */
     const char *first_name, *last_name, *title, *company, *office, *phone, *mobile_phone,
@@ -41,7 +41,27 @@ apr_array_header_t *eas_user_addresses(apr_pool_t *p, const eas_user_info *u);
 /* Users matching a GAL query (prefix of display name, first/last name, alias or address,
  * case-insensitive), display-name order, hidden users left out; at most limit (+1 to tell
  * there are more). apr_array of eas_user_info *. 0 or -1. */
-int eas_user_search(PGconn *c, apr_pool_t *p, const char *query, const char *mail_domain,
-                    int limit, apr_array_header_t **out, const char **err);
+int eas_user_search(PGconn *c, apr_pool_t *p, const char *query, const char *mail_domain, int limit,
+                    apr_array_header_t **out, const char **err);
+
+/* Directory attributes `easctl user set` may change: option name (without --) and column. */
+typedef struct eas_user_field {
+    const char *option, *column;
+} eas_user_field;
+extern const eas_user_field eas_user_fields[];
+
+/* One change: column from eas_user_fields (value NULL clears it), or the specials "+address" /
+ * "-address" (add/remove an additional address), "picture" (JPEG bytes in value/len),
+ * "gal_hidden" ("t"/"f"). */
+typedef struct eas_user_change {
+    const char *column;
+    const char *value;
+    apr_size_t len; /* picture only */
+} eas_user_change;
+
+/* Applies changes to user name (created first when create), in one transaction. 0 done, 1 no
+ * such user, 2 an address belongs to another user (*err says which), -1 database error. */
+int eas_user_update(PGconn *c, apr_pool_t *p, const char *name, int create,
+                    const apr_array_header_t *changes, const char **err);
 
 #endif
