@@ -57,8 +57,9 @@ void eas_compose_fail(eas_cmd_ctx *ctx, const eas_compose_req *req, int status, 
         return;
     }
     /* 12.x has no status body: 400 for what the device got wrong, 503 to retry later, 500 else */
-    ctx->http_status = status == EAS_SUBMIT_RETRY_LATER                                ? 503
-                       : (status >= 101 && status <= 109) || status == 119 || status == 118 ? 400
+    ctx->http_status = status == EAS_SUBMIT_RETRY_LATER                                     ? 503
+                       : (status >= 101 && status <= 109) || status == 118 || status == 119 ||
+                             status == 150 ? 400
                                                                                             : 500;
 }
 
@@ -109,8 +110,8 @@ int eas_compose_parse(eas_cmd_ctx *ctx, const char *root, eas_compose_req *out)
         out->forwardees = apr_array_make(ctx->pool, 2, sizeof(eas_forwardee));
         for (f = eas_xml_child(src, NS, "Forwardee"); f; f = eas_xml_next(f)) {
             eas_forwardee *fw = apr_array_push(out->forwardees);
-            fw->name = text_or_null(ctx->pool, f, "Name");
-            fw->email = text_or_null(ctx->pool, f, "Email");
+            fw->name = text_or_null(ctx->pool, f, "ForwardeeName");
+            fw->email = text_or_null(ctx->pool, f, "ForwardeeEmail");
         }
     }
     if (!out->client_id || strlen(out->client_id) > 40) {

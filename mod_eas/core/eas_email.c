@@ -6,8 +6,12 @@
 #include <apr_base64.h>
 #include <apr_strings.h>
 
+#include "eas_cal.h"
 #include "eas_email.h"
+#include "eas_itip.h"
 #include "eas_mime.h"
+#include "eas_recur.h"
+#include "eas_tz.h"
 #include "eas_xml.h"
 
 #define NS_EMAIL  "Email:"
@@ -356,6 +360,186 @@ static const char *conversation_index(apr_pool_t *p, apr_time_t received)
     return eas_base64(p, raw, 5);
 }
 
+/* ---- MeetingRequest (MS-ASEMAIL 2.2.2.48) -------------------------------------------------- */
+
+/* UTC instant of a DATE-TIME/DATE property; DATEs and floating times are read in zone. */
+static apr_time_t prop_utc(apr_pool_t *p, icalcomponent *cal, icalproperty *prop,
+                           icaltimezone *zone)
+{
+    struct icaltimetype tt = icalproperty_get_datetime_with_component(prop, NULL);
+    icalparameter *tzp = icalproperty_get_first_parameter(prop, ICAL_TZID_PARAMETER);
+    icaltimezone *z = zone;
+    if (icaltime_is_null_time(tt)) {
+        return 0;
+    }
+    if (icaltime_is_utc(tt)) {
+        z = icaltimezone_get_utc_timezone();
+    } else if (tzp && icalparameter_get_tzid(tzp)) {
+        z = eas_tz_resolve(p, cal, icalparameter_get_tzid(tzp));
+    }
+    tt.zone = NULL;
+    return (apr_time_t)icaltime_as_timet_with_zone(tt, z ? z : icaltimezone_get_utc_timezone()) *
+           APR_USEC_PER_SEC;
+}
+
+static const char *organizer_text(apr_pool_t *p, icalproperty *org)
+{
+    icalparameter *cn = icalproperty_get_first_parameter(org, ICAL_CN_PARAMETER);
+    const char *a = eas_itip_address(p, org);
+    if (!a) {
+        return NULL;
+    }
+    if (cn && icalparameter_get_cn(cn) && *icalparameter_get_cn(cn)) {
+        return apr_psprintf(p, "\"%s\" <%s>", icalparameter_get_cn(cn), a);
+    }
+    return a;
+}
+
+static int reminder_minutes(icalcomponent *ev)
+{
+    icalcomponent *a;
+    for (a = icalcomponent_get_first_component(ev, ICAL_VALARM_COMPONENT); a;
+         a = icalcomponent_get_next_component(ev, ICAL_VALARM_COMPONENT)) {
+        icalproperty *tp = icalcomponent_get_first_property(a, ICAL_TRIGGER_PROPERTY);
+        struct icaltriggertype tr;
+        int secs;
+        if (!tp) {
+            continue;
+        }
+        tr = icalproperty_get_trigger(tp);
+        if (!icaltime_is_null_time(tr.time)) {
+            continue;
+        }
+        secs = icaldurationtype_as_int(tr.duration);
+        return secs < 0 ? (-secs + 59) / 60 : 0;
+    }
+    return -1;
+}
+
+static int busy_status(icalcomponent *ev)
+{
+    static const char *const names[] = {"FREE", "TENTATIVE", "BUSY", "OOF"};
+    const char *x = eas_cal_x_get(ev, "X-MICROSOFT-CDO-INTENDEDSTATUS");
+    icalproperty *tr = icalcomponent_get_first_property(ev, ICAL_TRANSP_PROPERTY);
+    int i;
+    for (i = 0; x && i < 4; ++i) {
+        if (strcasecmp(x, names[i]) == 0) {
+            return i;
+        }
+    }
+    return tr && icalproperty_get_transp(tr) == ICAL_TRANSP_TRANSPARENT ? 0 : 2;
+}
+
+/* The MeetingRequest of an invitation or cancellation (it->mime must be there: the meeting data
+ * lives in the text/calendar part). Nothing when the message carries no usable iTIP object. */
+static void add_meeting(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const eas_mail_item *it,
+                        int version)
+{
+    xmlNsPtr em = eas_xml_ns(doc, NS_EMAIL);
+    eas_itip ti;
+    icalcomponent *ev;
+    icalproperty *ps, *pe, *prop;
+    icaltimezone *zone = NULL;
+    struct icaltimetype st;
+    apr_time_t start, end;
+    xmlNodePtr mr;
+    int all_day, rem, cancel;
+    apr_time_exp_t e;
+
+    if (eas_itip_from_mime(p, it->mime, it->mime_len, &ti) != 0 ||
+        (strcmp(ti.method, "REQUEST") != 0 && strcmp(ti.method, "CANCEL") != 0)) {
+        return;
+    }
+    cancel = strcmp(ti.method, "CANCEL") == 0;
+    ev = ti.event;
+    if (!(ps = icalcomponent_get_first_property(ev, ICAL_DTSTART_PROPERTY))) {
+        return;
+    }
+    st = icalproperty_get_dtstart(ps);
+    all_day = st.is_date;
+    {
+        icalparameter *tzp = icalproperty_get_first_parameter(ps, ICAL_TZID_PARAMETER);
+        if (tzp && icalparameter_get_tzid(tzp)) {
+            zone = eas_tz_resolve(p, ti.cal, icalparameter_get_tzid(tzp));
+        }
+    }
+    start = prop_utc(p, ti.cal, ps, zone);
+    if ((pe = icalcomponent_get_first_property(ev, ICAL_DTEND_PROPERTY))) {
+        end = prop_utc(p, ti.cal, pe, zone);
+    } else if ((prop = icalcomponent_get_first_property(ev, ICAL_DURATION_PROPERTY))) {
+        end = start + (apr_time_t)icaldurationtype_as_int(icalproperty_get_duration(prop)) *
+                          APR_USEC_PER_SEC;
+    } else {
+        end = start + (all_day ? apr_time_from_sec(86400) : 0);
+    }
+    mr = eas_xml_add(app, em, "MeetingRequest", NULL);
+    eas_xml_add(mr, em, "AllDayEvent", all_day ? "1" : "0");
+    eas_xml_add(mr, em, "StartTime", eas_date_text(p, start));
+    eas_xml_add(mr, em, "DtStamp", eas_date_text(p, ti.dtstamp ? ti.dtstamp : it->received));
+    eas_xml_add(mr, em, "EndTime", eas_date_text(p, end));
+    prop = icalcomponent_get_first_property(ev, ICAL_RECURRENCEID_PROPERTY);
+    eas_xml_add(mr, em, "InstanceType",
+                prop ? "3"
+                     : (icalcomponent_get_first_property(ev, ICAL_RRULE_PROPERTY) ? "1" : "0"));
+    {
+        icalproperty *loc = icalcomponent_get_first_property(ev, ICAL_LOCATION_PROPERTY);
+        const char *l = loc ? icalproperty_get_location(loc) : NULL;
+        if (l && *l && version >= 160) {
+            xmlNsPtr base = eas_xml_ns(doc, NS_BASE);
+            eas_xml_add(eas_xml_add(mr, base, "Location", NULL), base, "DisplayName", l);
+        } else if (l && *l) {
+            eas_xml_add(mr, em, "Location", l);
+        }
+    }
+    if ((prop = icalcomponent_get_first_property(ev, ICAL_ORGANIZER_PROPERTY))) {
+        add_if(mr, em, "Organizer", organizer_text(p, prop));
+    }
+    if ((prop = icalcomponent_get_first_property(ev, ICAL_RECURRENCEID_PROPERTY))) {
+        eas_xml_add(mr, em, "RecurrenceId", eas_date_text(p, prop_utc(p, ti.cal, prop, zone)));
+    }
+    if ((rem = reminder_minutes(ev)) >= 0) {
+        eas_xml_add_int(mr, em, "Reminder", rem);
+    }
+    eas_xml_add(mr, em, "ResponseRequested", cancel ? "0" : "1");
+    if ((prop = icalcomponent_get_first_property(ev, ICAL_RRULE_PROPERTY))) {
+        struct icalrecurrencetype r = icalproperty_get_rrule(prop);
+        xmlNodePtr recs = eas_xml_add(mr, em, "Recurrences", NULL);
+        /* FirstDayOfWeek would land in the Email namespace: keep to the 14.0 children */
+        if (eas_recur_to_eas(p, recs, em, &r, zone, version < 140 ? version : 140, 1) != 0) {
+            xmlUnlinkNode(recs);
+            xmlFreeNode(recs);
+        }
+    }
+    if ((prop = icalcomponent_get_first_property(ev, ICAL_CLASS_PROPERTY))) {
+        icalproperty_class c = icalproperty_get_class(prop);
+        eas_xml_add(mr, em, "Sensitivity",
+                    c == ICAL_CLASS_PRIVATE ? "2" : (c == ICAL_CLASS_CONFIDENTIAL ? "3" : "0"));
+    }
+    eas_xml_add_int(mr, em, "BusyStatus", busy_status(ev));
+    apr_time_exp_gmt(&e, start);
+    eas_xml_add(mr, em, "TimeZone", eas_tz_to_blob(p, zone, e.tm_year + 1900));
+    if (version < 160) {
+        eas_xml_add(mr, em, "GlobalObjId", eas_itip_global_obj_id(p, ti.uid));
+    }
+    if (eas_cal_x_get(ev, "X-MICROSOFT-DISALLOW-COUNTER")) {
+        const char *v = eas_cal_x_get(ev, "X-MICROSOFT-DISALLOW-COUNTER");
+        eas_xml_add(mr, em, "DisallowNewTimeProposal", strcasecmp(v, "TRUE") == 0 ? "1" : "0");
+    }
+    if (version >= 141) {
+        eas_xml_add_int(mr, eas_xml_ns(doc, NS_EMAIL2), "MeetingMessageType",
+                        cancel ? 0 : (ti.sequence > 0 ? 2 : 1));
+    }
+    if (version >= 160) {
+        eas_xml_add(mr, eas_xml_ns(doc, "Calendar:"), "UID", ti.uid);
+    }
+}
+
+static int is_meeting_class(const char *cls)
+{
+    return cls && (strcmp(cls, "IPM.Schedule.Meeting.Request") == 0 ||
+                   strcmp(cls, "IPM.Schedule.Meeting.Canceled") == 0);
+}
+
 void eas_email_app_data(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const eas_folder *f,
                         const eas_mail_item *it, const eas_body_opts *o, int version)
 {
@@ -374,6 +558,9 @@ void eas_email_app_data(apr_pool_t *p, xmlDocPtr doc, xmlNodePtr app, const eas_
     add_attachments(p, doc, app, f, it);
     add_body(p, doc, app, it, o);
     eas_xml_add(app, em, "MessageClass", it->message_class ? it->message_class : "IPM.Note");
+    if (is_meeting_class(it->message_class) && it->mime) {
+        add_meeting(p, doc, app, it, version);
+    }
     eas_xml_add(app, em, "InternetCPID", "65001");
     add_flag(p, doc, app, &it->flags);
     eas_xml_add(app, em, "ContentClass", "urn:content-classes:message");

@@ -26,6 +26,7 @@
 
 #include <gmime/gmime.h>
 
+#include "eas_itip.h"
 #include "eas_mime.h"
 
 #define MAX_DEPTH     64  /* our own walker; GMime stops nesting message/rfc822 by itself */
@@ -1179,6 +1180,86 @@ static const char *html_to_text(apr_pool_t *p, const char *h)
     return r;
 }
 
+/* ---- meeting messages (iMIP) ------------------------------------------------------------- */
+
+/* The first text/calendar leaf under obj, attached messages left out (a forwarded invitation is
+ * not one to answer). */
+static GMimePart *calendar_part(GMimeObject *obj, int depth)
+{
+    if (!obj || depth > MAX_DEPTH) {
+        return NULL;
+    }
+    if (GMIME_IS_MULTIPART(obj)) {
+        GMimeMultipart *mp = GMIME_MULTIPART(obj);
+        int i, n = g_mime_multipart_get_count(mp);
+        for (i = 0; i < n; ++i) {
+            GMimePart *hit = calendar_part(g_mime_multipart_get_part(mp, i), depth + 1);
+            if (hit) {
+                return hit;
+            }
+        }
+        return NULL;
+    }
+    return GMIME_IS_PART(obj) && ct_is(obj, "text", "calendar") ? GMIME_PART(obj) : NULL;
+}
+
+/* Method of a calendar part: the Content-Type parameter, else the VCALENDAR's METHOD line. */
+static const char *calendar_method(apr_pool_t *p, GMimePart *part, const char *text)
+{
+    const char *m = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "method");
+    const char *line = NULL, *s;
+    char *r, *c;
+    apr_size_t n;
+
+    if (!m || !*m) {
+        for (s = text; s && *s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL) {
+            if (!g_ascii_strncasecmp(s, "METHOD:", 7)) {
+                line = s + 7;
+                break;
+            }
+        }
+        if (!line) {
+            return NULL;
+        }
+        m = line;
+    }
+    n = strcspn(m, "\r\n; \t");
+    r = apr_pstrndup(p, m, n);
+    for (c = r; *c; ++c) {
+        *c = g_ascii_toupper(*c);
+    }
+    return *r ? r : NULL;
+}
+
+static int find_calendar(apr_pool_t *p, GMimeMessage *msg, const char **method, const char **text)
+{
+    GMimePart *part = msg ? calendar_part(g_mime_message_get_mime_part(msg), 0) : NULL;
+    if (!part) {
+        return 1;
+    }
+    *text = part_text(p, part, 0);
+    *method = calendar_method(p, part, *text);
+    return 0;
+}
+
+int eas_mime_calendar(apr_pool_t *p, const char *data, apr_size_t len, const char **method,
+                      const char **text)
+{
+    mime_doc d;
+    int rc = 1;
+
+    *method = *text = NULL;
+    if (!data || len > EAS_MIME_MAX_INPUT) {
+        return 1;
+    }
+    mime_open(&d, data, len);
+    if (d.msg) {
+        rc = find_calendar(p, d.msg, method, text);
+    }
+    mime_close(&d);
+    return rc;
+}
+
 /* ---- API ---------------------------------------------------------------------------------- */
 
 static void info_empty(apr_pool_t *p, eas_mime_info *out)
@@ -1254,6 +1335,12 @@ int eas_mime_parse(apr_pool_t *p, const char *data, apr_size_t len, eas_mime_inf
         out->message_class = "IPM.Note.SMIME.MultipartSigned";
     } else if (top && is_pkcs7_mime(top)) {
         out->message_class = "IPM.Note.SMIME";
+    } else {
+        const char *method, *ics, *cls;
+        if (find_calendar(p, d.msg, &method, &ics) == 0 &&
+            (cls = eas_itip_message_class(method, ics)) != NULL) {
+            out->message_class = cls;
+        }
     }
     walk_message(&w, d.msg);
     if (w.html) {

@@ -72,6 +72,12 @@ int eas_mime_attachment_data(apr_pool_t *p, const char *data, apr_size_t len, in
                              const char **out, apr_size_t *out_len, const char **content_type,
                              const char **err);
 
+/* The first text/calendar part (iMIP, RFC 6047; not inside an attached message): its text in
+ * UTF-8 and its iTIP method (upper case, from the Content-Type method parameter, else the
+ * METHOD line; NULL when neither). 0 found, 1 none. */
+int eas_mime_calendar(apr_pool_t *p, const char *data, apr_size_t len, const char **method,
+                      const char **text);
+
 /* First max_chars characters of text with whitespace runs collapsed to one space, trimmed, cut on
  * a UTF-8 boundary (EAS Preview, max 255). NULL text gives "". */
 const char *eas_mime_preview(apr_pool_t *p, const char *text, int max_chars);

@@ -42,6 +42,10 @@
 #define TK_ASB_TYPE    0x06
 #define TK_ASB_BODY    0x0A
 #define TK_ASB_DATA    0x0B
+#define PG_RESOLVE     10
+#define TK_RR_DATA     0x1C
+#define PG_GAL         16
+#define TK_GAL_DATA    0x12
 #define PG_SEARCH      15
 #define TK_S_CONVID    0x20
 #define PG_ITEMOPS     20
@@ -315,7 +319,9 @@ static int get_mb(dec *d, uint32_t *v, const char *what)
 static int protocol_kind(unsigned page, unsigned tok)
 {
     if ((page == PG_EMAIL2 && (tok == TK_CONVID || tok == TK_CONVINDEX)) ||
-        (page == PG_ITEMOPS && tok == TK_IO_CONVID) || (page == PG_SEARCH && tok == TK_S_CONVID)) {
+        (page == PG_ITEMOPS && tok == TK_IO_CONVID) || (page == PG_SEARCH && tok == TK_S_CONVID) ||
+        /* Picture Data: a byte array (MS-ASCMD 2.2.3.39) */
+        (page == PG_RESOLVE && tok == TK_RR_DATA) || (page == PG_GAL && tok == TK_GAL_DATA)) {
         return EAS_WBXML_BASE64;
     }
     if ((page == PG_COMPOSEMAIL && tok == TK_MIME) || (page == PG_EMAIL && tok == TK_MIMEDATA)) {

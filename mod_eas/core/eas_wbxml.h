@@ -53,7 +53,8 @@ int eas_wbxml_encode(xmlDocPtr doc, unsigned char **out, size_t *outlen, char *e
  *                     AirSyncBase:Data of a Body whose Type is 4 = MIME)
  *   EAS_WBXML_BASE64  OPAQUE holding the base64-decoded text (Email2:ConversationId and
  *                     ConversationIndex, ItemOperations:ConversationId,
- *                     Search:ConversationId, and any element carrying eas:opaque="base64")
+ *                     Search:ConversationId, ResolveRecipients:Data and GAL:Data (pictures),
+ *                     and any element carrying eas:opaque="base64")
  * Elements with element children are always structural (EAS_WBXML_TEXT). */
 #define EAS_WBXML_TEXT   0
 #define EAS_WBXML_RAW    1
