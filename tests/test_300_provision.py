@@ -341,7 +341,7 @@ def test_max_protocol_version_policy(env):
     assert r.header("MS-ASProtocolVersions") == "12.0,12.1,14.0,14.1,16.0,16.1"
 
 
-def test_wipe_ack_notification_recorded(env):
+def test_wipe_ack_notification_recorded(env, smtp):
     env.set_conf("EASWipeNotifyAdmin security@example.com\nEASWipeNotifyUser On\n")
     try:
         env.add_user("lost@example.com", "lost-pw")
@@ -353,7 +353,18 @@ def test_wipe_ack_notification_recorded(env):
         command(env, "Provision", WIPE_ACK.format(tag="RemoteWipe", st=1), device_id=dev, **kw)
         row = env.psql("SELECT details->>'to', details->>'delivered' FROM audit_log "
                        f"WHERE action = 'wipe.notify' AND device_id = '{dev}'")
-        assert row == '["lost@example.com", "security@example.com"]|false'
+        assert row == '["lost@example.com", "security@example.com"]|true'
+        # the administrator's copy goes through the relay; the user is local (in-database)
+        msgs = smtp.wait_for(1)
+        assert len(msgs) == 1 and msgs[0].rcpt == ["security@example.com"]
+        text = msgs[0].data.decode()
+        assert f"Subject: Remote wipe of device {dev} acknowledged" in text
+        assert "From: postmaster@example.test" in text and "lost@example.com" in text
+        assert "Auto-Submitted: auto-generated" in text
+        assert env.psql("SELECT count(*) FROM items i JOIN folders f ON f.id = i.folder_id "
+                        "JOIN users u ON u.id = i.user_id WHERE u.name = 'lost@example.com' "
+                        "AND f.special = 'inbox' AND i.subject LIKE 'Remote wipe of device%'") \
+            == "1"
     finally:
         env.set_conf("")
 

@@ -411,6 +411,8 @@ static int fetch_item(eas_cmd_ctx *ctx, eas_store *s, xmlNodePtr fetch, xmlNodeP
 {
     const char *cid = eas_xml_child_text(fetch, NS_AS, "CollectionId");
     const char *sid = eas_xml_child_text(fetch, NS_AS, "ServerId"), *fid = NULL;
+    /* a Search/Find result is fetched by its LongId, which is the item's ServerId string */
+    const char *long_id = sid ? NULL : eas_xml_child_text(fetch, "Search:", "LongId");
     xmlNodePtr opt = eas_xml_child(fetch, NS_IO, "Options"), f;
     const eas_folder *folder = NULL;
     const eas_pim_class *pc;
@@ -419,6 +421,10 @@ static int fetch_item(eas_cmd_ctx *ctx, eas_store *s, xmlNodePtr fetch, xmlNodeP
     eas_body_opts o;
     apr_int64_t uid = 0;
 
+    if (long_id) {
+        sid = long_id;
+        cid = NULL;
+    }
     if (sid && eas_item_parse_server_id(sid, &fid, &uid, ctx->pool) == 0 &&
         (!cid || strcmp(cid, fid) == 0)) {
         folder = eas_store_folder(s, fid);
@@ -439,7 +445,11 @@ static int fetch_item(eas_cmd_ctx *ctx, eas_store *s, xmlNodePtr fetch, xmlNodeP
     if (cid) {
         eas_xml_add(f, eas_xml_ns(ctx->resp, NS_AS), "CollectionId", cid);
     }
-    eas_xml_add(f, eas_xml_ns(ctx->resp, NS_AS), "ServerId", sid ? sid : "");
+    if (long_id) {
+        eas_xml_add(f, eas_xml_ns(ctx->resp, "Search:"), "LongId", long_id);
+    } else {
+        eas_xml_add(f, eas_xml_ns(ctx->resp, NS_AS), "ServerId", sid ? sid : "");
+    }
     if (it) {
         eas_xml_add(f, eas_xml_ns(ctx->resp, NS_AS), "Class", "Email");
         eas_email_app_data(ctx->pool, ctx->resp, eas_xml_add(f, NULL, "Properties", NULL), folder,
@@ -509,7 +519,8 @@ int eas_cmd_itemoperations(eas_cmd_ctx *ctx)
                     io_fetch_head(resp, 9);
                 } else if (ref) {
                     rc = fetch_attachment(ctx, s, op, resp, ref);
-                } else if (eas_xml_child(op, NS_AS, "ServerId")) {
+                } else if (eas_xml_child(op, NS_AS, "ServerId") ||
+                           eas_xml_child(op, "Search:", "LongId")) {
                     rc = fetch_item(ctx, s, op, resp);
                 } else {
                     io_fetch_head(resp, 2);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_time.h>
 #include <apr_random.h>
 #include <apr_strings.h>
 
@@ -14,6 +15,8 @@
 #include "eas_cmd.h"
 #include "eas_db.h"
 #include "eas_policy.h"
+#include "eas_submit.h"
+#include "eas_user.h"
 #include "eas_xml.h"
 
 #define NS_PROV     "Provision:"
@@ -97,28 +100,92 @@ static int audit(eas_cmd_ctx *ctx, const char *action, const char *details)
                      &ctx->error);
 }
 
-/* The confirmation mail to the user and/or the administrator once a wipe is acknowledged. This
- * build has no outgoing mail path yet, so the notification is recorded in the audit log (with
- * its recipients and "delivered": false) for the mail path to pick up. */
+/* Header-safe copy of text from the device (its id): control characters become '?'. */
+static const char *header_safe(apr_pool_t *p, const char *in)
+{
+    char *out = apr_pstrdup(p, in ? in : ""), *c;
+    for (c = out; *c; ++c) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            *c = '?';
+        }
+    }
+    return out;
+}
+
+/* The confirmation mail to the user (EASWipeNotifyUser, when the user has an address) and/or the
+ * administrator (EASWipeNotifyAdmin) once a wipe is acknowledged, sent as a server notice. It
+ * runs inside the Provision transaction (eas_submit uses a savepoint there); a failure to send
+ * never fails the Provision: it is a warning, and the audit entry says delivered false and why. */
 static int record_notification(eas_cmd_ctx *ctx, const char *status)
 {
-    const char *to = NULL;
+    apr_pool_t *p = ctx->pool;
+    const char *to_json = NULL, *to_hdr = NULL, *dev = header_safe(p, ctx->q->device_id), *err;
+    apr_array_header_t *rcpt = apr_array_make(p, 2, sizeof(const char *));
+    eas_submit_req req;
+    eas_submit_result res;
+    char when[APR_RFC822_DATE_LEN];
+    int delivered = 0, i;
 
-    if (ctx->wipe_notify_user && strchr(ctx->user, '@')) {
-        to = eas_json_str(ctx->pool, ctx->user);
+    if (ctx->wipe_notify_user) {
+        eas_user_info *u = NULL;
+        int rc = eas_user_get(ctx->db, p, ctx->user, ctx->submit ? ctx->submit->mail_domain : NULL,
+                              &u, &ctx->error);
+        if (rc < 0) {
+            return -1;
+        }
+        if (rc == 0 && u->email) {
+            APR_ARRAY_PUSH(rcpt, const char *) = u->email;
+        }
     }
     if (ctx->wipe_notify_admin) {
-        const char *a = eas_json_str(ctx->pool, ctx->wipe_notify_admin);
-        to = to ? apr_pstrcat(ctx->pool, to, ", ", a, NULL) : a;
+        APR_ARRAY_PUSH(rcpt, const char *) = ctx->wipe_notify_admin;
     }
-    if (!to) {
+    if (rcpt->nelts == 0) {
         return 0;
     }
+    for (i = 0; i < rcpt->nelts; ++i) {
+        const char *a = APR_ARRAY_IDX(rcpt, i, const char *);
+        const char *j = eas_json_str(p, a);
+        to_json = to_json ? apr_pstrcat(p, to_json, ", ", j, NULL) : j;
+        to_hdr = to_hdr ? apr_pstrcat(p, to_hdr, ", <", a, ">", NULL)
+                        : apr_pstrcat(p, "<", a, ">", NULL);
+    }
+    apr_rfc822_date(when, apr_time_now());
+    memset(&req, 0, sizeof(req));
+    req.user = ctx->user;
+    req.password = ctx->password;
+    req.device_id = ctx->q->device_id;
+    req.flags = EAS_SUBMIT_NOTICE;
+    req.mime = apr_psprintf(
+        p,
+        "To: %s\r\nSubject: Remote wipe of device %s acknowledged\r\n"
+        "Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        "The device %s of user %s acknowledged the remote wipe.\r\n\r\n"
+        "User:   %s\r\nDevice: %s\r\nStatus: %s (%s)\r\nTime:   %s\r\n",
+        to_hdr, dev, dev, header_safe(p, ctx->user), header_safe(p, ctx->user), dev, status,
+        !strcmp(status, "1") ? "wipe succeeded" : "the device reported a failure", when);
+    req.len = strlen(req.mime);
+    err = NULL;
+    if (!ctx->submit) {
+        res.status = EAS_SUBMIT_SUBMISSION_FAILED;
+        res.detail = "no mail configuration";
+    } else if (eas_submit(ctx->db, p, ctx->submit, &req, &res, &err) != 0) {
+        res.status = EAS_SUBMIT_SERVER_ERROR;
+        res.detail = err ? err : "internal error";
+    }
+    delivered = res.status == EAS_SUBMIT_OK;
+    if (!delivered) {
+        ctx->warning = apr_psprintf(p, "wipe acknowledgement notice not sent (Status %d): %s",
+                                    res.status, res.detail ? res.detail : "unknown reason");
+    }
     return audit(ctx, "wipe.notify",
-                 apr_psprintf(ctx->pool,
-                              "{\"to\": [%s], \"wipe_status\": %s, \"delivered\": false,"
-                              " \"reason\": \"no outgoing mail path in this build\"}",
-                              to, status));
+                 apr_psprintf(p,
+                              "{\"to\": [%s], \"wipe_status\": %s, \"delivered\": %s, "
+                              "\"status\": %d, \"detail\": %s}",
+                              to_json, status, delivered ? "true" : "false", res.status,
+                              eas_json_str(p, delivered ? (res.message_id ? res.message_id : "")
+                                                        : (res.detail ? res.detail : ""))));
 }
 
 /* Wipe acknowledgement: record the device's Status with the time. A failure report is answered

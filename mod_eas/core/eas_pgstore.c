@@ -812,11 +812,14 @@ static int pg_fetch(eas_store *s, const eas_folder *f, const apr_int64_t *uids, 
     if (spec->attachments && fetch_attachments(s, f, ua, items, n) != 0) {
         return EAS_ST_ERROR;
     }
-    if (spec->mime_max) {
-        for (k = 0; k < n; ++k) {
-            if (out[k] && pg_mime(s, f, out[k]->uid, &out[k]->mime, &out[k]->mime_len) != 0) {
-                return EAS_ST_ERROR;
-            }
+    for (k = 0; k < n; ++k) {
+        /* the MeetingRequest element is read from the invitation's text/calendar part: meeting
+         * mail is rare, so its bytes come along even when the device did not ask for MIME */
+        int meeting = out[k] && out[k]->message_class &&
+                      strncmp(out[k]->message_class, "IPM.Schedule.Meeting.", 21) == 0;
+        if (out[k] && (spec->mime_max || meeting) &&
+            pg_mime(s, f, out[k]->uid, &out[k]->mime, &out[k]->mime_len) != 0) {
+            return EAS_ST_ERROR;
         }
     }
     return 0;
@@ -1221,5 +1224,5 @@ const eas_store_provider eas_pgstore_provider = {
     "pgstore",        pg_ensure_defaults, pg_folders,       pg_folder_create, pg_folder_update,
     pg_folder_delete, pg_changes,         pg_count_changes, pg_fetch,         pg_set_flags,
     pg_move,          pg_expunge,         pg_empty,         pg_append,        pg_mime,
-    eas_pg_pim_put,   eas_pg_pim_get,     eas_pg_pim_list,
+    eas_pg_pim_put,   eas_pg_pim_get,     eas_pg_pim_list,  eas_pg_search,
 };

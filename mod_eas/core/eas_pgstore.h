@@ -23,6 +23,9 @@ int eas_pg_next_modseq(eas_store *s, const char **out);
 /* A bigint[] literal of uids ("{1,2,3}") for "= ANY($n::bigint[])". */
 const char *eas_pg_uid_array(apr_pool_t *p, const apr_int64_t *uids, int n);
 
+/* Mailbox search (eas_pgstore_search.c) */
+int eas_pg_search(eas_store *s, const eas_search_query *q, apr_array_header_t **hits, int *total);
+
 /* PIM items (eas_pgstore_pim.c) */
 int eas_pg_pim_put(eas_store *s, const eas_folder *f, apr_int64_t uid,
                    const struct eas_pim_item *it, apr_int64_t if_modseq, apr_int64_t *uid_out,

@@ -127,7 +127,8 @@ typedef struct eas_sync_view {
 } eas_sync_view;
 
 typedef struct eas_store eas_store;
-struct eas_pim_item; /* eas_pim.h */
+struct eas_pim_item;     /* eas_pim.h */
+struct eas_search_query; /* below */
 
 typedef struct eas_store_provider {
     const char *name;
@@ -180,7 +181,33 @@ typedef struct eas_store_provider {
     /* Live PIM items of a folder by uid order, from after_uid on (export); *more when more. */
     int (*pim_list)(eas_store *s, const eas_folder *f, apr_int64_t after_uid, int limit,
                     apr_array_header_t **out, int *more);
+    /* Mail matching q in q->folders (the caller's own, already expanded for DeepTraversal),
+     * newest first: the page q->offset..+q->limit in *hits (eas_search_hit), *total the number
+     * of matches counted up to q->max. EAS_ST_OK, EAS_ST_ERROR, or EAS_ST_TIMEOUT when the
+     * search ran longer than q->timeout seconds. NULL: the provider cannot search. */
+    int (*search)(eas_store *s, const struct eas_search_query *q, apr_array_header_t **hits,
+                  int *total);
 } eas_store_provider;
+
+/* A mailbox search (Search Store Mailbox, Find MailBoxSearchCriterion). */
+typedef struct eas_search_query {
+    const eas_folder *const *folders; /* where to look */
+    int nfolders;
+    const char *free_text;       /* words that must all occur in subject, sender, recipients
+                                    or body (case-insensitive), NULL: any */
+    apr_time_t after, before;    /* DateReceived strictly after / before (0: unbounded) */
+    const char *conversation_id; /* 16 raw bytes (Email2:ConversationId) or NULL */
+    int offset, limit;           /* the page asked for */
+    int max;                     /* matches counted at most (EASSearchMaxResults) */
+    int timeout;                 /* seconds (EASSearchTimeout), 0: none */
+} eas_search_query;
+
+typedef struct eas_search_hit {
+    const eas_folder *folder;
+    apr_int64_t uid;
+} eas_search_hit;
+
+#define EAS_ST_TIMEOUT 8 /* search only: q->timeout ran out */
 
 /* Set-flags mask bits */
 #define EAS_FL_SEEN       0x01

@@ -46,6 +46,8 @@ typedef struct eas_submit_req {
     int flags;        /* EAS_SUBMIT_* */
     /* Extra envelope recipients besides To/Cc/Bcc (NULL: none), const char * addresses. */
     const apr_array_header_t *rcpt;
+    int depth; /* 0: written by a person; a delivery hook replying (OOF, iTIP) passes its
+                  eas_delivered.depth + 1 so hooks on the reply's local delivery stop a loop */
 } eas_submit_req;
 
 /* MS-ASCMD ComposeMail / common status codes the mail path answers. */
@@ -58,15 +60,18 @@ typedef struct eas_submit_req {
 #define EAS_SUBMIT_RETRY_LATER       111
 
 typedef struct eas_submit_result {
-    int status;            /* EAS_SUBMIT_* */
-    const char *detail;    /* for the log: which recipient, the relay's reply line, ... */
-    const char *warning;   /* something went wrong after the commit (a delivery hook) */
+    int status;             /* EAS_SUBMIT_* */
+    const char *detail;     /* for the log: which recipient, the relay's reply line, ... */
+    const char *warning;    /* something went wrong after the commit (a delivery hook) */
     const char *message_id; /* Message-ID of what was sent */
-    int local, remote;     /* recipients delivered in-database / accepted by the relay */
-    long long sent_uid;    /* uid of the Sent Items copy, 0: none */
+    int local, remote;      /* recipients delivered in-database / accepted by the relay */
+    long long sent_uid;     /* uid of the Sent Items copy, 0: none */
 } eas_submit_result;
 
-/* Submits one message. The From header is forced to one of the user's own addresses (the one
+/* Submits one message. Normally called outside a transaction: it runs its own and, after the
+ * commit, the delivery hooks (eas_delivered.h) of local recipients. Inside the caller's
+ * transaction (the wipe notice of Provision) it works in a savepoint, rolled back on failure,
+ * and runs no hooks. The From header is forced to one of the user's own addresses (the one
  * the device used if it is the user's, else the primary). Bcc is removed from what recipients
  * get and kept in the Sent Items copy. Date and Message-ID are added when missing. Returns 0 with
  * res->status set (0 = sent), or -1 with *err on an internal failure (database, memory). */

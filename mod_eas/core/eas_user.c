@@ -176,6 +176,7 @@ int eas_user_search(PGconn *c, apr_pool_t *p, const char *query, const char *mai
     r = eas_db_exec(c, p, err,
                     "SELECT " COLS " FROM users WHERE NOT gal_hidden AND ("
                     "lower(coalesce(display_name, '')) LIKE lower($1) "
+                    "OR lower(coalesce(display_name, '')) LIKE '% ' || lower($1) "
                     "OR lower(coalesce(first_name, '')) LIKE lower($1) "
                     "OR lower(coalesce(last_name, '')) LIKE lower($1) "
                     "OR lower(coalesce(alias, '')) LIKE lower($1) "
