@@ -9,9 +9,10 @@ def test_options_headers(env):
     assert r.header("MS-ASProtocolVersions") == "12.0,12.1,14.0,14.1,16.0,16.1"
     assert "ms-asprotocolcommands" in r.headers
     # only commands this build implements are advertised
-    assert r.header("MS-ASProtocolCommands") == ("Sync,GetAttachment,FolderSync,FolderCreate,FolderDelete,FolderUpdate,"
-                                                 "MoveItems,GetItemEstimate,Settings,Ping,ItemOperations,"
-                                                 "Provision")
+    assert r.header("MS-ASProtocolCommands") == (
+        "Sync,SendMail,SmartForward,SmartReply,GetAttachment,FolderSync,FolderCreate,"
+        "FolderDelete,FolderUpdate,MoveItems,GetItemEstimate,MeetingResponse,Search,Settings,Ping,"
+        "ItemOperations,Provision,ResolveRecipients,ValidateCert,Find")
     assert r.header("Allow") == "OPTIONS,POST"
     assert len(r.headers["ms-server-activesync"]) == 1
 

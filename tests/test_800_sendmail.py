@@ -212,6 +212,28 @@ def test_12_1_raw_mime_form(env, smtp):
     assert "from a 12.1 phone" in sent_items(ph)
 
 
+def test_12_1_retry_with_same_message_id_sent_once(env, smtp):
+    """12.x has no ClientId: the message's own Message-ID is the key, and the retry of a message
+    already sent is answered 200 (the device only lost our answer)."""
+    ph = Phone(env, "12.1", prefix="OLDR")
+    ph.foldersync()
+    m = mime(subject="12.1 retried", extra="Message-ID: <retry-121@phone.test>\r\n")
+    q = (f"Cmd=SendMail&User={env.user}&DeviceId={ph.dev}&DeviceType=TestPhone&SaveInSent=T")
+    for _ in range(2):
+        r = env.eas("SendMail", version="12.1", body=m, query=q,
+                    headers={"Content-Type": "message/rfc822", "X-MS-PolicyKey": ph.key})
+        assert r.status == 200 and not r.body
+    assert len(smtp.wait_for(1)) == 1
+    sent = ph.sync_all(ph.folder("Sent Items"), options=MIME_OPTS).values()
+    assert [a.text("ApplicationData/Subject") for a in sent].count("12.1 retried") == 1
+    # a different message from the same device goes out
+    m2 = mime(subject="12.1 second", extra="Message-ID: <second-121@phone.test>\r\n")
+    r = env.eas("SendMail", version="12.1", body=m2, query=q,
+                headers={"Content-Type": "message/rfc822", "X-MS-PolicyKey": ph.key})
+    assert r.status == 200
+    assert len(smtp.wait_for(2)) == 2
+
+
 def test_missing_client_id_and_empty_mime(env, smtp, phone, env_log):
     env_log.allow(r"SendMail Status")
     assert status_of(phone.cmd("SendMail", sendmail_xml(None, mime()))) == 103

@@ -40,7 +40,7 @@ def new_uid():
     return f"mtg-{next(_uids)}-{os.getpid()}@test.example"
 
 
-def ics(uid, method="REQUEST", seq=0, organizer=f"orga@{DOMAIN}", attendees=(f"bob@{DOMAIN}",),
+def ics(uid, method="REQUEST", seq=0, organizer=f"orga@{DOMAIN}", attendees=(f"mtgbob@{DOMAIN}",),
         partstat=None, stamp="20260201T120000Z", summary="Planning"):
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", f"METHOD:{method}",
              VTZ_BERLIN, "BEGIN:VEVENT", f"UID:{uid}", f"SEQUENCE:{seq}", f"DTSTAMP:{stamp}",
@@ -73,10 +73,9 @@ def deliver_to(env, user, raw):
 
 @pytest.fixture(scope="module")
 def people(env):
-    for name in ("orga", "bob"):
-        if name not in env.users:
-            env.add_user(name, "pw-" + name)
-    return {n: dict(user=n, password="pw-" + n) for n in ("orga", "bob")}
+    for name in ("orga", "mtgbob"):
+        env.add_user(name, "pw-" + name)
+    return {n: dict(user=n, password="pw-" + n) for n in ("orga", "mtgbob")}
 
 
 def phone(env, people, name, version="16.1"):
@@ -126,9 +125,9 @@ def inbox_request(ph, uid):
 
 def test_invitation_is_a_meeting_request_and_a_tentative_event(env, people):
     uid = new_uid()
-    bob = phone(env, people, "bob", version="14.1")
-    deliver_to(env, "bob", imip(ics(uid), "REQUEST", f"Olga <orga@{DOMAIN}>", f"bob@{DOMAIN}"))
-    sid, a = inbox_request(bob, uid)
+    mtgbob = phone(env, people, "mtgbob", version="14.1")
+    deliver_to(env, "mtgbob", imip(ics(uid), "REQUEST", f"Olga <orga@{DOMAIN}>", f"mtgbob@{DOMAIN}"))
+    sid, a = inbox_request(mtgbob, uid)
     assert sid, "no MeetingRequest in the Inbox"
     app = a.find("ApplicationData")
     assert app.text("MessageClass") == "IPM.Schedule.Meeting.Request"
@@ -145,74 +144,74 @@ def test_invitation_is_a_meeting_request_and_a_tentative_event(env, people):
     goid = base64.b64decode(mr.text("GlobalObjId"))
     assert goid[40:48] == b"vCal-Uid" and goid[52:-1] == uid.encode()
     # the calendar has the event, received and not yet answered
-    _, ev = event_by_uid(bob, uid)
+    _, ev = event_by_uid(mtgbob, uid)
     assert ev is not None, "no event in the calendar"
     assert ev.text("ApplicationData/MeetingStatus") == "3"
     assert ev.text("ApplicationData/BusyStatus") == "1"
     assert ev.text("ApplicationData/ResponseType") == "5"
     st = {at.text("Email"): at.text("AttendeeStatus")
           for at in ev.findall("ApplicationData/Attendees/Attendee")}
-    assert st.get(f"bob@{DOMAIN}") == "5"
+    assert st.get(f"mtgbob@{DOMAIN}") == "5"
 
 
 def test_accept_decline_retry_and_bad_request(env, people):
     uid = new_uid()
-    bob = phone(env, people, "bob", version="14.1")
-    deliver_to(env, "bob", imip(ics(uid), "REQUEST", f"orga@{DOMAIN}", f"bob@{DOMAIN}"))
-    sid, _ = inbox_request(bob, uid)
-    inbox = bob.folder("Inbox")
-    res = meeting_response(bob, 1, inbox, sid)
+    mtgbob = phone(env, people, "mtgbob", version="14.1")
+    deliver_to(env, "mtgbob", imip(ics(uid), "REQUEST", f"orga@{DOMAIN}", f"mtgbob@{DOMAIN}"))
+    sid, _ = inbox_request(mtgbob, uid)
+    inbox = mtgbob.folder("Inbox")
+    res = meeting_response(mtgbob, 1, inbox, sid)
     assert res.text("Status") == "1" and res.text("RequestId") == sid
     cal_id = res.text("CalendarId")
-    assert cal_id and cal_id.startswith(bob.folder("Calendar") + ":")
+    assert cal_id and cal_id.startswith(mtgbob.folder("Calendar") + ":")
     # a retry answers the same and adds nothing
-    res2 = meeting_response(bob, 1, inbox, sid)
+    res2 = meeting_response(mtgbob, 1, inbox, sid)
     assert res2.text("Status") == "1" and res2.text("CalendarId") == cal_id
-    evs = [a for a in calendar_events(bob).values() if a.text("ApplicationData/UID") == uid]
+    evs = [a for a in calendar_events(mtgbob).values() if a.text("ApplicationData/UID") == uid]
     assert len(evs) == 1
     ev = evs[0]
     assert ev.text("ApplicationData/BusyStatus") == "2"
     assert ev.text("ApplicationData/ResponseType") == "3"
     st = {at.text("Email"): at.text("AttendeeStatus")
           for at in ev.findall("ApplicationData/Attendees/Attendee")}
-    assert st[f"bob@{DOMAIN}"] == "3"
+    assert st[f"mtgbob@{DOMAIN}"] == "3"
     # 12.x-14.1: the device sends the reply itself; nothing went out from the server
     # tentative, then decline: the event goes away and no CalendarId comes back
-    assert meeting_response(bob, 2, inbox, sid).text("CalendarId") == cal_id
-    res = meeting_response(bob, 3, inbox, sid)
+    assert meeting_response(mtgbob, 2, inbox, sid).text("CalendarId") == cal_id
+    res = meeting_response(mtgbob, 3, inbox, sid)
     assert res.text("Status") == "1" and res.find("CalendarId") is None
-    assert event_by_uid(bob, uid)[1] is None
+    assert event_by_uid(mtgbob, uid)[1] is None
     # unknown item, malformed id, bad answer, a mail that is no meeting request
-    assert meeting_response(bob, 1, inbox, f"{inbox}:999999").text("Status") == "2"
-    assert meeting_response(bob, 1, inbox, "garbage").text("Status") == "2"
-    assert meeting_response(bob, 7, inbox, sid).text("Status") == "2"
-    deliver_to(env, "bob", b"From: x@example.org\nSubject: plain\n\nhi\n")
-    bob.keys.pop(inbox, None)
-    plain = [s for s, a in bob.sync_all(inbox).items()
+    assert meeting_response(mtgbob, 1, inbox, f"{inbox}:999999").text("Status") == "2"
+    assert meeting_response(mtgbob, 1, inbox, "garbage").text("Status") == "2"
+    assert meeting_response(mtgbob, 7, inbox, sid).text("Status") == "2"
+    deliver_to(env, "mtgbob", b"From: x@example.org\nSubject: plain\n\nhi\n")
+    mtgbob.keys.pop(inbox, None)
+    plain = [s for s, a in mtgbob.sync_all(inbox).items()
              if a.text("ApplicationData/Subject") == "plain"]
     assert len(plain) == 1
-    assert meeting_response(bob, 1, inbox, plain[0]).text("Status") == "2"
+    assert meeting_response(mtgbob, 1, inbox, plain[0]).text("Status") == "2"
 
 
 def test_update_and_cancel_reach_the_calendar(env, people):
     uid = new_uid()
-    bob = phone(env, people, "bob", version="14.1")
-    deliver_to(env, "bob", imip(ics(uid), "REQUEST", f"orga@{DOMAIN}", f"bob@{DOMAIN}"))
-    deliver_to(env, "bob", imip(ics(uid, seq=1, stamp="20260202T120000Z", summary="Moved"),
-                                "REQUEST", f"orga@{DOMAIN}", f"bob@{DOMAIN}", "Updated"))
+    mtgbob = phone(env, people, "mtgbob", version="14.1")
+    deliver_to(env, "mtgbob", imip(ics(uid), "REQUEST", f"orga@{DOMAIN}", f"mtgbob@{DOMAIN}"))
+    deliver_to(env, "mtgbob", imip(ics(uid, seq=1, stamp="20260202T120000Z", summary="Moved"),
+                                "REQUEST", f"orga@{DOMAIN}", f"mtgbob@{DOMAIN}", "Updated"))
     # an older copy arriving late changes nothing
-    deliver_to(env, "bob", imip(ics(uid, seq=0, stamp="20260201T130000Z", summary="Old"),
-                                "REQUEST", f"orga@{DOMAIN}", f"bob@{DOMAIN}", "Late"))
-    _, ev = event_by_uid(bob, uid)
+    deliver_to(env, "mtgbob", imip(ics(uid, seq=0, stamp="20260201T130000Z", summary="Old"),
+                                "REQUEST", f"orga@{DOMAIN}", f"mtgbob@{DOMAIN}", "Late"))
+    _, ev = event_by_uid(mtgbob, uid)
     assert ev.text("ApplicationData/Subject") == "Moved"
-    deliver_to(env, "bob", imip(ics(uid, method="CANCEL", seq=2, stamp="20260203T120000Z"),
-                                "CANCEL", f"orga@{DOMAIN}", f"bob@{DOMAIN}", "Canceled"))
-    _, ev = event_by_uid(bob, uid)
+    deliver_to(env, "mtgbob", imip(ics(uid, method="CANCEL", seq=2, stamp="20260203T120000Z"),
+                                "CANCEL", f"orga@{DOMAIN}", f"mtgbob@{DOMAIN}", "Canceled"))
+    _, ev = event_by_uid(mtgbob, uid)
     assert ev.text("ApplicationData/MeetingStatus") == "7"
-    inbox = bob.folder("Inbox")
-    bob.keys.pop(inbox, None)
+    inbox = mtgbob.folder("Inbox")
+    mtgbob.keys.pop(inbox, None)
     classes = [a.text("ApplicationData/MessageClass")
-               for a in bob.sync_all(inbox, options=MIME_BODY).values()]
+               for a in mtgbob.sync_all(inbox, options=MIME_BODY).values()]
     assert "IPM.Schedule.Meeting.Canceled" in classes
 
 
@@ -225,7 +224,7 @@ def test_reply_updates_the_organizers_event(env, people):
            "<calendar:EndTime>20261110T100000Z</calendar:EndTime>"
            f"<calendar:UID>{uid}</calendar:UID><calendar:MeetingStatus>1</calendar:MeetingStatus>"
            "<calendar:Attendees><calendar:Attendee>"
-           f"<calendar:Email>bob@{DOMAIN}</calendar:Email><calendar:Name>Bob</calendar:Name>"
+           f"<calendar:Email>mtgbob@{DOMAIN}</calendar:Email><calendar:Name>Bob</calendar:Name>"
            "<calendar:AttendeeType>1</calendar:AttendeeType>"
            "</calendar:Attendee></calendar:Attendees>")
     orga.sync(cal)
@@ -233,12 +232,12 @@ def test_reply_updates_the_organizers_event(env, people):
                                 "</ApplicationData></Add>")
     assert r.text("Collections/Collection/Responses/Add/Status") == "1", r.doc.xml
     reply = ics(uid, method="REPLY", partstat="ACCEPTED", stamp="20260201T130000Z")
-    deliver_to(env, "orga", imip(reply, "REPLY", f"bob@{DOMAIN}", f"orga@{DOMAIN}",
+    deliver_to(env, "orga", imip(reply, "REPLY", f"mtgbob@{DOMAIN}", f"orga@{DOMAIN}",
                                  "Accepted: Planning"))
     _, ev = event_by_uid(orga, uid)
     st = {at.text("Email"): at.text("AttendeeStatus")
           for at in ev.findall("ApplicationData/Attendees/Attendee")}
-    assert st[f"bob@{DOMAIN}"] == "3"
+    assert st[f"mtgbob@{DOMAIN}"] == "3"
     inbox = orga.folder("Inbox")
     orga.keys.pop(inbox, None)
     classes = [a.text("ApplicationData/MessageClass") for a in orga.sync_all(inbox).values()]
@@ -253,12 +252,12 @@ def submit_works(res):
 def test_send_response_161_external_organizer_reaches_the_relay(env, people, smtp, env_log):
     env_log.allow(r"meeting reply to .* not sent")
     uid = new_uid()
-    bob = phone(env, people, "bob", version="16.1")
-    deliver_to(env, "bob", imip(ics(uid, organizer="boss@example.org"), "REQUEST",
-                                "boss@example.org", f"bob@{DOMAIN}"))
-    sid, a = inbox_request(bob, uid)
+    mtgbob = phone(env, people, "mtgbob", version="16.1")
+    deliver_to(env, "mtgbob", imip(ics(uid, organizer="boss@example.org"), "REQUEST",
+                                "boss@example.org", f"mtgbob@{DOMAIN}"))
+    sid, a = inbox_request(mtgbob, uid)
     assert a.text("ApplicationData/MeetingRequest/UID") == uid
-    res = meeting_response(bob, 1, bob.folder("Inbox"), sid, send=True)
+    res = meeting_response(mtgbob, 1, mtgbob.folder("Inbox"), sid, send=True)
     submit_works(res)
     assert res.text("Status") == "1" and res.text("CalendarId")
     msgs = smtp.wait_for(1)
@@ -271,7 +270,7 @@ def test_send_response_161_external_organizer_reaches_the_relay(env, people, smt
     text = cal[0].get_payload(decode=True).decode()
     assert "METHOD:REPLY" in text and f"UID:{uid}" in text and "PARTSTAT=ACCEPTED" in text
     # retried: not sent twice
-    res = meeting_response(bob, 1, bob.folder("Inbox"), sid, send=True)
+    res = meeting_response(mtgbob, 1, mtgbob.folder("Inbox"), sid, send=True)
     assert res.text("Status") == "1"
     assert len(smtp.wait_for(2, timeout=1)) == 1
 
@@ -287,35 +286,35 @@ def test_send_response_161_local_round_trip(env, people, smtp, env_log):
            "<calendar:EndTime>20261110T100000Z</calendar:EndTime>"
            f"<calendar:UID>{uid}</calendar:UID><calendar:MeetingStatus>1</calendar:MeetingStatus>"
            "<calendar:Attendees><calendar:Attendee>"
-           f"<calendar:Email>bob@{DOMAIN}</calendar:Email><calendar:Name>Bob</calendar:Name>"
+           f"<calendar:Email>mtgbob@{DOMAIN}</calendar:Email><calendar:Name>Bob</calendar:Name>"
            "<calendar:AttendeeType>1</calendar:AttendeeType>"
            "</calendar:Attendee></calendar:Attendees>")
     r = orga.sync(cal, commands=f"<Add><ClientId>c-{uid}</ClientId><ApplicationData>{app}"
                                 "</ApplicationData></Add>")
     assert r.text("Collections/Collection/Responses/Add/Status") == "1", r.doc.xml
-    bob = phone(env, people, "bob", version="16.1")
-    deliver_to(env, "bob", imip(ics(uid, summary="Round trip"), "REQUEST", f"orga@{DOMAIN}",
-                                f"bob@{DOMAIN}"))
-    sid, _ = inbox_request(bob, uid)
-    res = meeting_response(bob, 2, bob.folder("Inbox"), sid, send=True)
+    mtgbob = phone(env, people, "mtgbob", version="16.1")
+    deliver_to(env, "mtgbob", imip(ics(uid, summary="Round trip"), "REQUEST", f"orga@{DOMAIN}",
+                                f"mtgbob@{DOMAIN}"))
+    sid, _ = inbox_request(mtgbob, uid)
+    res = meeting_response(mtgbob, 2, mtgbob.folder("Inbox"), sid, send=True)
     submit_works(res)
     assert res.text("Status") == "1"
     _, ev = event_by_uid(orga, uid)
     st = {at.text("Email"): at.text("AttendeeStatus")
           for at in ev.findall("ApplicationData/Attendees/Attendee")}
-    assert st[f"bob@{DOMAIN}"] == "2"
+    assert st[f"mtgbob@{DOMAIN}"] == "2"
 
 
 def test_invitation_sent_with_sendmail_reaches_the_attendee(env, people, smtp):
     uid = new_uid()
     orga = phone(env, people, "orga", version="14.1")
-    bob = phone(env, people, "bob", version="14.1")
-    raw = imip(ics(uid, summary="Via SendMail"), "REQUEST", f"orga@{DOMAIN}", f"bob@{DOMAIN}")
+    mtgbob = phone(env, people, "mtgbob", version="14.1")
+    raw = imip(ics(uid, summary="Via SendMail"), "REQUEST", f"orga@{DOMAIN}", f"mtgbob@{DOMAIN}")
     xml = (f'{XML}<SendMail xmlns="ComposeMail:"><ClientId>{uid}</ClientId><SaveInSentItems/>'
            f"<Mime>{escape(raw.decode())}</Mime></SendMail>")
     r = orga.cmd("SendMail", xml)
     assert r.status == 200 and r.doc is None, r.doc.xml if r.doc else r.resp
-    _, ev = event_by_uid(bob, uid)
+    _, ev = event_by_uid(mtgbob, uid)
     assert ev is not None and ev.text("ApplicationData/Subject") == "Via SendMail"
     assert ev.text("ApplicationData/MeetingStatus") == "3"
     assert event_by_uid(orga, uid)[1] is None   # the organizer's own copy is not an invitation

@@ -38,6 +38,34 @@ const char *eas_cmd_opaque(apr_pool_t *p, xmlNodePtr node, apr_size_t *len)
     return out;
 }
 
+/* The Message-ID header of a raw message (12.x has no ClientId: a device retrying a request whose
+ * answer it lost sends the same message again, Message-ID included), or NULL. */
+static const char *message_id_of(apr_pool_t *p, const char *mime, apr_size_t len)
+{
+    const char *s = mime, *end = mime + len;
+    while (s < end) {
+        const char *eol = memchr(s, '\n', (apr_size_t)(end - s));
+        apr_size_t n = (apr_size_t)((eol ? eol : end) - s);
+        if (n == 0 || (n == 1 && *s == '\r')) {
+            return NULL; /* end of the header */
+        }
+        if (n > 11 && strncasecmp(s, "Message-ID:", 11) == 0) {
+            const char *v = s + 11, *ve = s + n;
+            while (v < ve && (*v == ' ' || *v == '\t')) {
+                ++v;
+            }
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t')) {
+                --ve;
+            }
+            return ve > v && ve - v <= 250
+                       ? apr_pstrcat(p, "mid:", apr_pstrmemdup(p, v, (apr_size_t)(ve - v)), NULL)
+                       : NULL;
+        }
+        s = eol ? eol + 1 : end;
+    }
+    return NULL;
+}
+
 static const char *text_or_null(apr_pool_t *p, xmlNodePtr parent, const char *name)
 {
     const char *t = eas_xml_child_text(parent, NS, name);
@@ -56,11 +84,16 @@ void eas_compose_fail(eas_cmd_ctx *ctx, const eas_compose_req *req, int status, 
         eas_xml_add_int(xmlDocGetRootElement(ctx->resp), NULL, "Status", status);
         return;
     }
-    /* 12.x has no status body: 400 for what the device got wrong, 503 to retry later, 500 else */
-    ctx->http_status = status == EAS_SUBMIT_RETRY_LATER                                     ? 503
-                       : (status >= 101 && status <= 109) || status == 118 || status == 119 ||
-                             status == 150 ? 400
-                                                                                            : 500;
+    /* 12.x has no status body. A message already sent is a success for the retrying device
+     * (it only lost our answer); 400 for what the device got wrong, 503 to retry later, 500 else */
+    if (status == EAS_SUBMIT_PREVIOUSLY_SENT) {
+        ctx->warning = NULL;
+        return;
+    }
+    ctx->http_status =
+        status == EAS_SUBMIT_RETRY_LATER                                                      ? 503
+        : (status >= 101 && status <= 109) || status == 118 || status == 119 || status == 150 ? 400
+                                                                                              : 500;
 }
 
 int eas_compose_parse(eas_cmd_ctx *ctx, const char *root, eas_compose_req *out)
@@ -87,6 +120,7 @@ int eas_compose_parse(eas_cmd_ctx *ctx, const char *root, eas_compose_req *out)
             eas_compose_fail(ctx, out, EAS_SUBMIT_INVALID_MIME, "empty message");
             return -1;
         }
+        out->client_id = message_id_of(ctx->pool, out->mime, out->mime_len);
         return 0;
     }
     r = xmlDocGetRootElement(ctx->req);

@@ -232,40 +232,6 @@ static void gal_cand(apr_array_header_t *c, const eas_user_info *u, const char *
     }
 }
 
-/* The inline image bytes of a PHOTO (data: URI or ENCODING=b); NULL when it is a link. */
-static const char *photo_bytes(apr_pool_t *p, const eas_vcard_prop *pr, apr_size_t *len)
-{
-    const char *enc = eas_vcard_get_param(pr, "ENCODING"), *b64 = NULL;
-    char *clean, *w, *out;
-    const char *r;
-    int n;
-    if (!strncasecmp(pr->value, "data:", 5)) {
-        const char *comma = strchr(pr->value, ',');
-        if (comma && comma - pr->value >= 7 && !strncasecmp(comma - 7, ";base64", 7)) {
-            b64 = comma + 1;
-        }
-    } else if (enc && (!strcasecmp(enc, "b") || !strcasecmp(enc, "base64"))) {
-        b64 = pr->value;
-    }
-    if (!b64) {
-        return NULL;
-    }
-    clean = w = apr_palloc(p, strlen(b64) + 1);
-    for (r = b64; *r; ++r) {
-        if (*r != ' ' && *r != '\t' && *r != '\r' && *r != '\n') {
-            *w++ = *r;
-        }
-    }
-    *w = '\0';
-    out = apr_palloc(p, (apr_size_t)apr_base64_decode_len(clean) + 1);
-    n = apr_base64_decode_binary((unsigned char *)out, clean);
-    if (n <= 0) {
-        return NULL;
-    }
-    *len = (apr_size_t)n;
-    return out;
-}
-
 /* A contact as a candidate when it matches: an address query one of its EMAILs, a name query
  * the start of FN, the given or family name, or an EMAIL. */
 static int contact_cand(apr_pool_t *p, const char *vcard, const char *addr, const char *fq,
@@ -319,7 +285,7 @@ static int contact_cand(apr_pool_t *p, const char *vcard, const char *addr, cons
                                                 family ? family : "", NULL)
                                   : x->email;
     if ((pr = eas_vcard_get(c, "PHOTO", NULL))) {
-        x->photo = photo_bytes(p, pr, &x->photo_len);
+        x->photo = eas_vcard_photo(p, pr, &x->photo_len);
     }
     return 1;
 }

@@ -50,6 +50,7 @@ const char *eas_compose_message(apr_pool_t *p, const eas_compose_fields *f, apr_
     GDateTime *now;
     char *raw, *msgid;
     const char *out;
+    int i;
 
     eas_mime_init();
     m = g_mime_message_new(TRUE);
@@ -61,9 +62,12 @@ const char *eas_compose_message(apr_pool_t *p, const eas_compose_fields *f, apr_
     now = g_date_time_new_now_utc();
     g_mime_message_set_date(m, now);
     g_date_time_unref(now);
-    msgid = g_mime_utils_generate_message_id("mod-eas.invalid");
+    msgid = g_mime_utils_generate_message_id(f->msgid_domain ? f->msgid_domain : "mod-eas.invalid");
     g_mime_message_set_message_id(m, msgid);
     g_free(msgid);
+    for (i = 0; f->headers && f->headers[i] && f->headers[i + 1]; i += 2) {
+        g_mime_object_set_header(GMIME_OBJECT(m), f->headers[i], f->headers[i + 1], NULL);
+    }
     if (f->importance == 0 || f->importance == 2) {
         g_mime_object_set_header(GMIME_OBJECT(m), "Importance", f->importance ? "high" : "low",
                                  NULL);

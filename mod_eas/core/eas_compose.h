@@ -11,9 +11,12 @@
 typedef struct eas_compose_fields {
     const char *from, *to, *cc, *bcc; /* address lists, ',' or ';' separated; NULL: none */
     const char *subject;
-    const char *text; /* plain body (UTF-8) */
-    const char *html; /* HTML body, or NULL */
-    int importance;   /* 0 low, 1 normal, 2 high */
+    const char *text;           /* plain body (UTF-8) */
+    const char *html;           /* HTML body, or NULL */
+    int importance;             /* 0 low, 1 normal, 2 high */
+    const char *msgid_domain;   /* right side of the new Message-ID (NULL: mod-eas.invalid) */
+    const char *const *headers; /* extra header name/value pairs, NULL-terminated, or NULL
+                                   (In-Reply-To, Auto-Submitted, ...) */
 } eas_compose_fields;
 
 /* The message as bytes (CRLF-free, as GMime writes it), NUL-terminated in pool p. */

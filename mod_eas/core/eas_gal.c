@@ -83,27 +83,8 @@ static const char *text_of(apr_pool_t *p, const eas_vcard *v, const char *name)
 static void photo_of(apr_pool_t *p, const eas_vcard *v, eas_gal_entry *e)
 {
     eas_vcard_prop *pr = eas_vcard_get(v, "PHOTO", NULL);
-    const char *b64 = NULL, *enc;
-    char *raw;
-    int n;
-
-    if (!pr || !pr->value) {
-        return;
-    }
-    enc = eas_vcard_get_param(pr, "ENCODING");
-    if (strncasecmp(pr->value, "data:", 5) == 0 && strstr(pr->value, ";base64,")) {
-        b64 = strstr(pr->value, ";base64,") + 8;
-    } else if (enc && (!strcasecmp(enc, "b") || !strcasecmp(enc, "base64"))) {
-        b64 = pr->value;
-    }
-    if (!b64 || !*b64) {
-        return;
-    }
-    raw = apr_palloc(p, (apr_size_t)apr_base64_decode_len(b64) + 1);
-    n = apr_base64_decode(raw, b64);
-    if (n > 0) {
-        e->picture = raw;
-        e->picture_len = (apr_size_t)n;
+    if (pr && pr->value) {
+        e->picture = eas_vcard_photo(p, pr, &e->picture_len);
     }
 }
 

@@ -15,6 +15,7 @@
 
 #include "eas_db.h"
 #include "eas_mime.h"
+#include "eas_compose.h"
 #include "eas_oof.h"
 #include "eas_submit.h"
 #include "eas_user.h"
@@ -305,72 +306,51 @@ static const char *references(apr_pool_t *p, const char *orig, const char *msgid
     return apr_pstrcat(p, out, "<", msgid, ">", NULL);
 }
 
-static GMimeObject *text_part(const char *subtype, const char *text)
-{
-    GMimeTextPart *part = g_mime_text_part_new_with_subtype(subtype);
-    g_mime_text_part_set_text(part, text);
-    g_mime_part_set_content_encoding(GMIME_PART(part), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
-    return GMIME_OBJECT(part);
-}
-
 /* The reply itself (RFC 3834 section 3): to the sender, "Automatic reply: " subject, threaded,
  * Auto-Submitted: auto-replied. */
 static const char *build_reply(apr_pool_t *p, GMimeMessage *orig, const eas_user_info *u,
                                const char *to, const eas_oof_msg *msg, apr_size_t *len)
 {
-    GMimeMessage *m = g_mime_message_new(TRUE);
-    GMimeObject *body;
     const char *subject = g_mime_message_get_subject(orig),
                *id = g_mime_message_get_message_id(orig);
-    const char *domain = domain_of(u->email) ? domain_of(u->email) : "mod-eas.invalid";
-    GDateTime *now = g_date_time_new_now_utc();
-    char *raw, *msgid;
+    const char *headers[9];
+    InternetAddress *from = internet_address_mailbox_new(u->display_name, u->email);
+    eas_compose_fields f;
+    char *from_s = internet_address_to_string(from, NULL, TRUE);
     const char *out;
+    int n = 0;
 
-    internet_address_list_add(g_mime_message_get_from(m),
-                              internet_address_mailbox_new(u->display_name, u->email));
-    internet_address_list_add(g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_TO),
-                              internet_address_mailbox_new(NULL, to));
-    g_mime_message_set_subject(m, apr_pstrcat(p, "Automatic reply: ", subject ? subject : "", NULL),
-                               "utf-8");
-    g_mime_message_set_date(m, now);
-    g_date_time_unref(now);
-    msgid = g_mime_utils_generate_message_id(domain);
-    g_mime_message_set_message_id(m, msgid);
-    g_free(msgid);
-    if (id && *id && !strpbrk(id, "<> \t\r\n\"") && strlen(id) < 250) {
-        g_mime_object_set_header(GMIME_OBJECT(m), "In-Reply-To", apr_pstrcat(p, "<", id, ">", NULL),
-                                 NULL);
-        g_mime_object_set_header(GMIME_OBJECT(m), "References",
-                                 references(p, header(orig, "References"), id), NULL);
-    }
-    g_mime_object_set_header(GMIME_OBJECT(m), "Auto-Submitted", "auto-replied", NULL);
-    /* Exchange's equivalent, so Microsoft servers do not answer our reply either */
-    g_mime_object_set_header(GMIME_OBJECT(m), "X-Auto-Response-Suppress", "All", NULL);
+    memset(&f, 0, sizeof(f));
+    f.from = apr_pstrdup(p, from_s);
+    g_free(from_s);
+    g_object_unref(from);
+    f.to = to;
+    f.subject = apr_pstrcat(p, "Automatic reply: ", subject ? subject : "", NULL);
+    f.importance = 1;
+    f.msgid_domain = domain_of(u->email);
     if (msg->html) {
-        GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
-        GMimeObject *t = text_part("plain", eas_oof_html_to_text(p, msg->text)),
-                    *h = text_part("html", msg->text);
-        g_mime_multipart_add(alt, t);
-        g_mime_multipart_add(alt, h);
-        g_object_unref(t);
-        g_object_unref(h);
-        body = GMIME_OBJECT(alt);
+        f.html = msg->text;
+        f.text = eas_oof_html_to_text(p, msg->text);
     } else {
-        body = text_part("plain", msg->text);
+        f.text = msg->text;
     }
-    g_mime_message_set_mime_part(m, body);
-    g_object_unref(body);
-    raw = g_mime_object_to_string(GMIME_OBJECT(m), NULL);
-    *len = strlen(raw);
-    out = apr_pmemdup(p, raw, *len + 1);
-    g_free(raw);
-    g_object_unref(m);
+    if (id && *id && !strpbrk(id, "<> \t\r\n\"") && strlen(id) < 250) {
+        headers[n++] = "In-Reply-To";
+        headers[n++] = apr_pstrcat(p, "<", id, ">", NULL);
+        headers[n++] = "References";
+        headers[n++] = references(p, header(orig, "References"), id);
+    }
+    headers[n++] = "Auto-Submitted";
+    headers[n++] = "auto-replied";
+    /* Exchange's equivalent, so Microsoft servers do not answer our reply either */
+    headers[n++] = "X-Auto-Response-Suppress";
+    headers[n++] = "All";
+    headers[n] = NULL;
+    f.headers = headers;
+    out = eas_compose_message(p, &f, len);
     return out;
 }
 
-/* Takes the right to answer sender now. 1 claimed (*prev: the earlier sent_at or NULL), 0 the
- * sender was answered recently, -1 error. */
 static int claim(PGconn *c, apr_pool_t *p, const char *user_id, const char *sender, int interval,
                  const char **prev, const char **err)
 {

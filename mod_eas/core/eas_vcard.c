@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_base64.h>
 #include <apr_strings.h>
 
 #include "eas_pim.h"
@@ -740,4 +741,38 @@ const char *eas_vcard_html_text(apr_pool_t *p, const char *html)
         b.s[--b.len] = '\0';
     }
     return b.s;
+}
+
+/* The inline image bytes of a PHOTO (data: URI or ENCODING=b); NULL when it is a link. */
+const char *eas_vcard_photo(apr_pool_t *p, const eas_vcard_prop *pr, apr_size_t *len)
+{
+    const char *enc = eas_vcard_get_param(pr, "ENCODING"), *b64 = NULL;
+    char *clean, *w, *out;
+    const char *r;
+    int n;
+    if (!strncasecmp(pr->value, "data:", 5)) {
+        const char *comma = strchr(pr->value, ',');
+        if (comma && comma - pr->value >= 7 && !strncasecmp(comma - 7, ";base64", 7)) {
+            b64 = comma + 1;
+        }
+    } else if (enc && (!strcasecmp(enc, "b") || !strcasecmp(enc, "base64"))) {
+        b64 = pr->value;
+    }
+    if (!b64) {
+        return NULL;
+    }
+    clean = w = apr_palloc(p, strlen(b64) + 1);
+    for (r = b64; *r; ++r) {
+        if (*r != ' ' && *r != '\t' && *r != '\r' && *r != '\n') {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+    out = apr_palloc(p, (apr_size_t)apr_base64_decode_len(clean) + 1);
+    n = apr_base64_decode_binary((unsigned char *)out, clean);
+    if (n <= 0) {
+        return NULL;
+    }
+    *len = (apr_size_t)n;
+    return out;
 }

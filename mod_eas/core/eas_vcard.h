@@ -72,6 +72,9 @@ int eas_vcard_split(apr_pool_t *p, const char *file, apr_array_header_t **items,
 
 /* Plain rendering of an HTML body (tags dropped, <br>/<p>/<div> as line breaks, common entities
  * decoded), for the TEXT property stored beside an HTML one. */
+/* The inline image bytes of a PHOTO (data: URI or ENCODING=b), NULL when it is a link. */
+const char *eas_vcard_photo(apr_pool_t *p, const eas_vcard_prop *pr, apr_size_t *len);
+
 const char *eas_vcard_html_text(apr_pool_t *p, const char *html);
 
 #endif

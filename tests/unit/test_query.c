@@ -192,8 +192,9 @@ static void test_commands(void)
     eas_cmd_set_implemented(EAS_CMD_PING);
     eas_cmd_set_implemented(EAS_CMD_SYNC);
     is_str(eas_cmd_advertised(buf, sizeof(buf)),
-           "Sync,GetAttachment,FolderSync,FolderCreate,FolderDelete,FolderUpdate,MoveItems,"
-           "GetItemEstimate,Settings,Ping,ItemOperations,Provision",
+           "Sync,SendMail,SmartForward,SmartReply,GetAttachment,FolderSync,FolderCreate,"
+           "FolderDelete,FolderUpdate,MoveItems,GetItemEstimate,MeetingResponse,Search,Settings,"
+           "Ping,ItemOperations,Provision,ResolveRecipients,ValidateCert,Find",
            "advertised list in table order");
     is_int(eas_protocol_version_num("16.1"), 161, "version number 16.1");
     is_int(eas_protocol_version_num("1.0"), 0, "version number of an unknown version");
