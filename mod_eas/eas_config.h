@@ -45,8 +45,8 @@ typedef struct eas_srv_conf {
     int search_max, search_timeout;
     apr_array_header_t *gal_folders;
     const char *cert_ca_file, *cert_ca_path, *cert_crl_file;
-    eas_dbpool *dbpool;    /* per child, set in child_init */
-    struct eas_hub *hub;   /* per child, set in child_init */
+    eas_dbpool *dbpool;  /* per child, set in child_init */
+    struct eas_hub *hub; /* per child, set in child_init */
 } eas_srv_conf;
 
 typedef struct eas_dir_conf {

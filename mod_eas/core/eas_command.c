@@ -10,7 +10,8 @@
 static eas_cmd_info commands[EAS_CMD_COUNT] = {
     {EAS_CMD_SYNC, "Sync", 0, "AirSync:", "Sync", eas_cmd_sync, 1},
     {EAS_CMD_SENDMAIL, "SendMail", 1, "ComposeMail:", "SendMail", eas_cmd_sendmail, 1},
-    {EAS_CMD_SMARTFORWARD, "SmartForward", 2, "ComposeMail:", "SmartForward", eas_cmd_smartforward, 1},
+    {EAS_CMD_SMARTFORWARD, "SmartForward", 2, "ComposeMail:", "SmartForward", eas_cmd_smartforward,
+     1},
     {EAS_CMD_SMARTREPLY, "SmartReply", 3, "ComposeMail:", "SmartReply", eas_cmd_smartreply, 1},
     {EAS_CMD_GETATTACHMENT, "GetAttachment", 4, NULL, NULL, eas_cmd_getattachment, 1},
     {EAS_CMD_FOLDERSYNC, "FolderSync", 9, "FolderHierarchy:", "FolderSync", eas_cmd_foldersync, 1},
@@ -23,7 +24,8 @@ static eas_cmd_info commands[EAS_CMD_COUNT] = {
     {EAS_CMD_MOVEITEMS, "MoveItems", 13, "Move:", "MoveItems", eas_cmd_moveitems, 1},
     {EAS_CMD_GETITEMESTIMATE, "GetItemEstimate", 14, "GetItemEstimate:", "GetItemEstimate",
      eas_cmd_getitemestimate, 1},
-    {EAS_CMD_MEETINGRESPONSE, "MeetingResponse", 15, "MeetingResponse:", "MeetingResponse", eas_cmd_meetingresponse, 1},
+    {EAS_CMD_MEETINGRESPONSE, "MeetingResponse", 15, "MeetingResponse:", "MeetingResponse",
+     eas_cmd_meetingresponse, 1},
     {EAS_CMD_SEARCH, "Search", 16, "Search:", "Search", eas_cmd_search, 1},
     {EAS_CMD_SETTINGS, "Settings", 17, "Settings:", "Settings", eas_cmd_settings, 1},
     {EAS_CMD_PING, "Ping", 18, "Ping:", "Ping", eas_cmd_ping, 1},
@@ -32,7 +34,8 @@ static eas_cmd_info commands[EAS_CMD_COUNT] = {
     {EAS_CMD_PROVISION, "Provision", 20, "Provision:", "Provision", eas_cmd_provision, 1},
     {EAS_CMD_RESOLVERECIPIENTS, "ResolveRecipients", 21, "ResolveRecipients:", "ResolveRecipients",
      eas_cmd_resolverecipients, 1},
-    {EAS_CMD_VALIDATECERT, "ValidateCert", 22, "ValidateCert:", "ValidateCert", eas_cmd_validatecert, 1},
+    {EAS_CMD_VALIDATECERT, "ValidateCert", 22, "ValidateCert:", "ValidateCert",
+     eas_cmd_validatecert, 1},
     {EAS_CMD_FIND, "Find", 23, "Find:", "Find", eas_cmd_find, 1},
 };
 
