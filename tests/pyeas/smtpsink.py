@@ -31,6 +31,8 @@ class Message:
 
 class _Handler(socketserver.StreamRequestHandler):
     timeout = 30
+    # replies are written line by line: with Nagle on, delayed ACKs stall each exchange ~40 ms
+    disable_nagle_algorithm = True
 
     def send(self, line):
         self.wfile.write(line.encode() + b"\r\n")
