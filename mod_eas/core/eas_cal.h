@@ -42,6 +42,9 @@ int eas_cal_date_in(const char *s, apr_time_t *t, int *utc);
 /* Compact date text; z: with the trailing Z. */
 const char *eas_cal_date_out(apr_pool_t *p, apr_time_t t, int z);
 
+/* The property's time value as written (DATE-TIME or DATE; the first of a list; an RDATE
+ * PERIOD's start); the null time when it has none. */
+struct icaltimetype eas_cal_prop_tt(icalproperty *prop);
 /* A DATE-TIME/DATE property value (DTSTART, RECURRENCE-ID, EXDATE, ...) → UTC. DATEs are midnight
  * in date_zone. *is_date (may be NULL) set. 0 when the TZID is unknown (*err set). */
 apr_time_t eas_cal_prop_time(eas_cal_ctx *c, icalproperty *prop, icaltimezone *date_zone,

@@ -109,16 +109,15 @@ icaltimezone *eas_cal_prop_zone(eas_cal_ctx *c, icalproperty *prop)
     return z;
 }
 
-/* The property's time value (DATE-TIME or DATE; the first of a list). */
-static struct icaltimetype prop_tt(icalproperty *prop)
+struct icaltimetype eas_cal_prop_tt(icalproperty *prop)
 {
-    icalvalue *v = icalproperty_get_value(prop);
+    icalvalue *v = prop ? icalproperty_get_value(prop) : NULL;
     if (!v) {
         return icaltime_null_time();
     }
     if (icalproperty_isa(prop) == ICAL_RDATE_PROPERTY) {
         struct icaldatetimeperiodtype dp = icalvalue_get_datetimeperiod(v);
-        return dp.time;
+        return icaltime_is_null_time(dp.time) ? dp.period.start : dp.time;
     }
     switch (icalvalue_isa(v)) {
     case ICAL_DATE_VALUE:
@@ -133,7 +132,7 @@ static struct icaltimetype prop_tt(icalproperty *prop)
 apr_time_t eas_cal_prop_time(eas_cal_ctx *c, icalproperty *prop, icaltimezone *date_zone,
                              int *is_date, const char **err)
 {
-    struct icaltimetype tt = prop_tt(prop);
+    struct icaltimetype tt = eas_cal_prop_tt(prop);
     icaltimezone *z;
 
     if (icaltime_is_null_time(tt)) {
@@ -282,7 +281,7 @@ static int each_start(eas_cal_ctx *c, occ_fn fn, void *baton, int *unbounded)
     if (fn(eas_cal_prop_time(c, ps, c->zone, NULL, &err), baton) == 1) {
         return 1;
     }
-    dt = prop_tt(ps);
+    dt = eas_cal_prop_tt(ps);
     z = dt.is_date ? c->zone : icaltime_is_utc(dt) ? utc() : eas_cal_prop_zone(c, ps);
     if (!z) {
         return 0;

@@ -494,18 +494,36 @@ static int sealed(GMimeMessage *m)
                   g_mime_content_type_is_type(ct, "application", "x-pkcs7-mime"));
 }
 
+/* The device's message, NULL unless it parses and has a body. */
+static GMimeMessage *device_message(const char *dev, apr_size_t dev_len)
+{
+    GMimeMessage *m = dev && dev_len ? parse_message(dev, dev_len) : NULL;
+    if (m && !g_mime_message_get_mime_part(m)) {
+        g_object_unref(m);
+        m = NULL;
+    }
+    return m;
+}
+
+/* m as bytes in p (m is released). */
+static int finish(apr_pool_t *p, GMimeMessage *m, const char **out, apr_size_t *out_len)
+{
+    char *raw = g_mime_object_to_string(GMIME_OBJECT(m), NULL);
+    *out_len = strlen(raw);
+    *out = apr_pmemdup(p, raw, *out_len + 1);
+    g_free(raw);
+    g_object_unref(m);
+    return 0;
+}
+
 int eas_compose_smart(apr_pool_t *p, const char *dev, apr_size_t dev_len, const char *orig,
                       apr_size_t orig_len, int flags, const apr_array_header_t *extra_to,
                       const char **out, apr_size_t *out_len, const char **err)
 {
-    GMimeMessage *m = dev && dev_len ? parse_message(dev, dev_len) : NULL;
+    GMimeMessage *m = device_message(dev, dev_len);
     int forward = (flags & EAS_SMART_FORWARD) != 0;
-    char *raw;
 
-    if (!m || !g_mime_message_get_mime_part(m)) {
-        if (m) {
-            g_object_unref(m);
-        }
+    if (!m) {
         *err = "the device's message is not a MIME message";
         return -1;
     }
@@ -541,12 +559,7 @@ int eas_compose_smart(apr_pool_t *p, const char *dev, apr_size_t dev_len, const 
             thread_headers(p, m, &info);
         }
     }
-    raw = g_mime_object_to_string(GMIME_OBJECT(m), NULL);
-    *out_len = strlen(raw);
-    *out = apr_pmemdup(p, raw, *out_len + 1);
-    g_free(raw);
-    g_object_unref(m);
-    return 0;
+    return finish(p, m, out, out_len);
 }
 
 int eas_compose_attach(apr_pool_t *p, const char *dev, apr_size_t dev_len, const char *data,
@@ -554,17 +567,13 @@ int eas_compose_attach(apr_pool_t *p, const char *dev, apr_size_t dev_len, const
                        const apr_array_header_t *extra_to, const char **out, apr_size_t *out_len,
                        const char **err)
 {
-    GMimeMessage *m = dev && dev_len ? parse_message(dev, dev_len) : NULL;
+    GMimeMessage *m = device_message(dev, dev_len);
     GMimeContentType *ct;
     GMimePart *part;
     GMimeStream *st;
     GMimeDataWrapper *w;
-    char *raw;
 
-    if (!m || !g_mime_message_get_mime_part(m)) {
-        if (m) {
-            g_object_unref(m);
-        }
+    if (!m) {
         *err = "the device's message is not a MIME message";
         return -1;
     }
@@ -588,12 +597,7 @@ int eas_compose_attach(apr_pool_t *p, const char *dev, apr_size_t dev_len, const
         g_mime_multipart_add(mixed_root(m), GMIME_OBJECT(part));
     }
     g_object_unref(part);
-    raw = g_mime_object_to_string(GMIME_OBJECT(m), NULL);
-    *out_len = strlen(raw);
-    *out = apr_pmemdup(p, raw, *out_len + 1);
-    g_free(raw);
-    g_object_unref(m);
-    return 0;
+    return finish(p, m, out, out_len);
 }
 
 int eas_compose_recipient_count(const char *mime, apr_size_t len)

@@ -6,6 +6,7 @@
 #include <apr_strings.h>
 #include <libical/ical.h>
 
+#include "eas_cal.h"
 #include "eas_db.h"
 #include "eas_freebusy.h"
 #include "eas_pim.h"
@@ -89,31 +90,10 @@ static apr_time_t instant(struct icaltimetype tt, icaltimezone *z)
     return apr_time_from_sec(icaltime_as_timet_with_zone(tt, z));
 }
 
-/* The first time value of a DTSTART-like property. */
-static struct icaltimetype prop_tt(icalproperty *prop)
-{
-    icalvalue *v = prop ? icalproperty_get_value(prop) : NULL;
-    if (!v) {
-        return icaltime_null_time();
-    }
-    if (icalproperty_isa(prop) == ICAL_RDATE_PROPERTY) {
-        struct icaldatetimeperiodtype dp = icalvalue_get_datetimeperiod(v);
-        return icaltime_is_null_time(dp.time) ? dp.period.start : dp.time;
-    }
-    switch (icalvalue_isa(v)) {
-    case ICAL_DATE_VALUE:
-    case ICAL_DATETIME_VALUE:
-    case ICAL_DATETIMEDATE_VALUE:
-        return icalvalue_get_datetime(v);
-    default:
-        return icaltime_null_time();
-    }
-}
-
 /* prop's time as an instant; -1 when absent or in an unknown zone. */
 static int prop_instant(fb_item *f, icalproperty *prop, apr_time_t *out)
 {
-    struct icaltimetype tt = prop_tt(prop);
+    struct icaltimetype tt = eas_cal_prop_tt(prop);
     icaltimezone *z;
     if (icaltime_is_null_time(tt) || !(z = zone_of(f, prop, tt))) {
         return -1;
@@ -206,7 +186,7 @@ static int event_len(fb_item *f, icalcomponent *ev, fb_len *len)
     icalproperty *ps = icalcomponent_get_first_property(ev, ICAL_DTSTART_PROPERTY);
     icalproperty *pe = icalcomponent_get_first_property(ev, ICAL_DTEND_PROPERTY);
     icalproperty *pd = icalcomponent_get_first_property(ev, ICAL_DURATION_PROPERTY);
-    struct icaltimetype st = prop_tt(ps);
+    struct icaltimetype st = eas_cal_prop_tt(ps);
     apr_time_t s, e;
 
     memset(len, 0, sizeof(*len));
@@ -214,7 +194,7 @@ static int event_len(fb_item *f, icalcomponent *ev, fb_len *len)
         return -1;
     }
     if (pe) {
-        struct icaltimetype et = prop_tt(pe);
+        struct icaltimetype et = eas_cal_prop_tt(pe);
         if (st.is_date && et.is_date) {
             len->days = (int)(day_number(et) - day_number(st));
             if (len->days <= 0) {
@@ -276,7 +256,7 @@ static int in_list(const apr_array_header_t *a, apr_time_t t)
 static void expand_master(fb_item *f, icalcomponent *m, const apr_array_header_t *skip)
 {
     icalproperty *ps = icalcomponent_get_first_property(m, ICAL_DTSTART_PROPERTY), *pr;
-    struct icaltimetype dt = prop_tt(ps);
+    struct icaltimetype dt = eas_cal_prop_tt(ps);
     apr_time_t end = f->start + (apr_time_t)f->nslots * EAS_FB_SLOT, t;
     icaltimezone *z;
     fb_len len;
@@ -319,7 +299,7 @@ static void expand_master(fb_item *f, icalcomponent *m, const apr_array_header_t
     }
     for (pr = icalcomponent_get_first_property(m, ICAL_RDATE_PROPERTY); pr;
          pr = icalcomponent_get_next_property(m, ICAL_RDATE_PROPERTY)) {
-        struct icaltimetype rd = prop_tt(pr);
+        struct icaltimetype rd = eas_cal_prop_tt(pr);
         icaltimezone *rz = icaltime_is_null_time(rd) ? NULL : zone_of(f, pr, rd);
         if (rz && !in_list(skip, instant(rd, rz))) {
             rd.zone = NULL;
@@ -393,7 +373,7 @@ int eas_freebusy_item(apr_pool_t *p, const char *ical, apr_time_t start, int nsl
     for (ev = icalcomponent_get_first_component(f.cal, ICAL_VEVENT_COMPONENT); ev;
          ev = icalcomponent_get_next_component(f.cal, ICAL_VEVENT_COMPONENT)) {
         icalproperty *ps = icalcomponent_get_first_property(ev, ICAL_DTSTART_PROPERTY);
-        struct icaltimetype st = prop_tt(ps);
+        struct icaltimetype st = eas_cal_prop_tt(ps);
         icaltimezone *z;
         fb_len len;
         if (ev == master || ignored(ev) || icaltime_is_null_time(st) ||
