@@ -46,6 +46,8 @@ EAS_SRC    := $(sort $(wildcard mod_eas/*.c))
 EAS_OBJ    := $(EAS_SRC:mod_eas/%.c=$(B)/mod_eas/%.o)
 AD_SRC     := $(sort $(wildcard mod_autodiscover/*.c))
 AD_OBJ     := $(AD_SRC:mod_autodiscover/%.c=$(B)/mod_autodiscover/%.o)
+# shared with mod_eas: reading a request body with a limit
+AD_OBJ     += $(B)/mod_eas/eas_body.o
 TOOL_SRC   := $(sort $(wildcard tools/*.c))
 TOOLS      := $(TOOL_SRC:tools/%.c=$(B)/bin/%)
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
@@ -68,7 +70,7 @@ $(B)/mod_eas/%.o: mod_eas/%.c $(HDRS)
 
 $(B)/mod_autodiscover/%.o: mod_autodiscover/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(MOD_CFLAGS) -Imod_autodiscover -c -o $@ $<
+	$(CC) $(MOD_CFLAGS) -Imod_autodiscover -Imod_eas -c -o $@ $<
 
 $(B)/libeascore.a: $(CORE_OBJ)
 	@mkdir -p $(@D)

@@ -22,6 +22,7 @@
 #include "eas_policy.h"
 #include "eas_wbxml.h"
 #include "eas_handler.h"
+#include "eas_body.h"
 #include "eas_submit.h"
 #include "eas_query.h"
 
@@ -97,68 +98,6 @@ static int version_offered(request_rec *r, const char *v)
     const char *list = eas_cfg_protocol_versions(r);
     const char *needle = apr_pstrcat(r->pool, ",", v, ",", NULL);
     return strstr(apr_pstrcat(r->pool, ",", list, ",", NULL), needle) != NULL;
-}
-
-/* Reads the whole body into r->pool, refusing more than the configured limit, whether the
- * client announced it in Content-Length or streams it chunked. */
-static int read_body(eas_req *er, apr_off_t limit)
-{
-    request_rec *r = er->r;
-    apr_size_t cap, len = 0;
-    char *buf;
-    int rv;
-
-    rv = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK);
-    if (rv != OK) {
-        return rv;
-    }
-    if (r->remaining > limit) {
-        return HTTP_REQUEST_ENTITY_TOO_LARGE;
-    }
-    if (!ap_should_client_block(r)) {
-        er->body = "";
-        er->body_len = 0;
-        return OK;
-    }
-    cap = r->remaining > 0 ? (apr_size_t)r->remaining : 8192;
-    if ((apr_off_t)cap > limit) {
-        cap = (apr_size_t)limit; /* chunked: the limit is enforced when the buffer is full */
-    }
-    buf = apr_palloc(r->pool, cap + 1);
-    for (;;) {
-        long n;
-        if (len == cap) {
-            char *nb;
-            if ((apr_off_t)cap >= limit) {
-                /* full to the limit: one more byte means too large */
-                char probe;
-                n = ap_get_client_block(r, &probe, 1);
-                if (n > 0) {
-                    return HTTP_REQUEST_ENTITY_TOO_LARGE;
-                }
-                if (n < 0) {
-                    return HTTP_BAD_REQUEST;
-                }
-                break;
-            }
-            cap = (apr_off_t)(cap * 2) > limit ? (apr_size_t)limit : cap * 2;
-            nb = apr_palloc(r->pool, cap + 1);
-            memcpy(nb, buf, len);
-            buf = nb;
-        }
-        n = ap_get_client_block(r, buf + len, cap - len);
-        if (n == 0) {
-            break;
-        }
-        if (n < 0) {
-            return HTTP_BAD_REQUEST; /* client went away or sent a broken chunk */
-        }
-        len += (apr_size_t)n;
-    }
-    buf[len] = '\0';
-    er->body = buf;
-    er->body_len = len;
-    return OK;
 }
 
 static apr_status_t release_db(void *data)
@@ -498,7 +437,7 @@ static int handle_post(request_rec *r)
         return HTTP_BAD_REQUEST;
     }
 
-    rv = read_body(er, eas_cfg_max_request_size(r));
+    rv = eas_read_body(r, eas_cfg_max_request_size(r), &er->body, &er->body_len);
     if (rv == HTTP_REQUEST_ENTITY_TOO_LARGE) {
         r->connection->keepalive = AP_CONN_CLOSE; /* don't read the rest of a huge body */
         REQ_LOG(er, APLOG_INFO, 0, "EAS00013",

@@ -11,6 +11,7 @@
 #include "mpm_common.h"
 
 #include "eas_config.h"
+#include "eas_directory.h"
 #include "eas_mime.h"
 #include "eas_pim.h"
 #include "eas_handler.h"
@@ -132,6 +133,7 @@ static void eas_register_hooks(apr_pool_t *p)
     ap_hook_child_init(eas_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_stopping(eas_child_stopping, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(eas_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    eas_directory_register();
 }
 
 /* default visibility: the build hides everything else (-fvisibility=hidden + version script) */
