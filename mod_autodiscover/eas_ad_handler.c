@@ -96,8 +96,8 @@ typedef struct who {
 } who;
 
 /* Whether address is the authenticated user's, and the user's display name. The directory
- * knows every address; without it (or when it fails) the login name itself or its local part
- * must match. */
+ * knows every address; without it (when it fails, or knows none for the user) the login name
+ * itself or its local part must match. */
 static void identify(request_rec *r, const char *address, const char *local, who *w)
 {
     eas_directory_entry e;
@@ -111,7 +111,10 @@ static void identify(request_rec *r, const char *address, const char *local, who
         for (i = 0; !w->owns && i < e.addresses->nelts; ++i) {
             w->owns = strcasecmp(APR_ARRAY_IDX(e.addresses, i, const char *), address) == 0;
         }
-        return;
+        if (e.addresses->nelts > 0) {
+            return;
+        }
+        /* a bare login name without EASMailDomain: the directory knows no address for it */
     }
     w->owns = w->owns || strcasecmp(r->user, local) == 0;
 }

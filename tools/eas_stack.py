@@ -379,6 +379,9 @@ mod_eas is running.
   logs:       {st.server_root}/logs/error_log
 Try:
   curl -i -u {user}:{pw} -X OPTIONS {st.url}/Microsoft-Server-ActiveSync
+Autodiscover (what a phone asks when given only an address and a password):
+  curl -u {user}:{pw} -H 'Content-Type: text/xml' {st.url}/autodiscover/autodiscover.xml \\
+    --data '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006"><Request><EMailAddress>{user}@example.test</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006</AcceptableResponseSchema></Request></Autodiscover>'
 Deliver a message to the demo mailbox (any RFC 5322 file; see docs/mailstore.md for Postfix):
   printf 'Subject: hello\\n\\nfirst message\\n' | build/bin/eas-deliver --db "{st.conninfo}" --user {user} --create-user
 Administer devices and policies:
