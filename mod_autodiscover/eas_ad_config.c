@@ -53,9 +53,9 @@ void *eas_ad_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
 static eas_ad_section *section_of(cmd_parms *cmd, const char **err)
 {
     eas_ad_section *sec = srv_conf(cmd->server)->current;
-    *err = sec ? NULL
-               : apr_pstrcat(cmd->pool, cmd->cmd->name, " belongs inside <AutodiscoverDomain>",
-                             NULL);
+    *err =
+        sec ? NULL
+            : apr_pstrcat(cmd->pool, cmd->cmd->name, " belongs inside <AutodiscoverDomain>", NULL);
     return sec;
 }
 
@@ -130,8 +130,8 @@ static const char *section_start(cmd_parms *cmd, void *dummy, const char *arg)
     args = apr_pstrndup(cmd->temp_pool, arg, (apr_size_t)(endp - arg));
     sec = apr_pcalloc(cmd->pool, sizeof(*sec));
     sec->names = apr_array_make(cmd->pool, 2, sizeof(const char *));
-    sec->where = apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
-                              cmd->directive->line_num);
+    sec->where =
+        apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename, cmd->directive->line_num);
     while (*(word = ap_getword_conf(cmd->temp_pool, (const char **)&args))) {
         char *name = apr_pstrdup(cmd->pool, word);
         ap_str_tolower(name);
@@ -182,10 +182,11 @@ static const char *set_eas_url(cmd_parms *cmd, void *dummy, const char *arg)
         return err;
     }
     if (apr_uri_parse(cmd->temp_pool, arg, &u) != APR_SUCCESS || !u.scheme || !u.hostname ||
-        (strcasecmp(u.scheme, "https") != 0 && strcasecmp(u.scheme, "http") != 0) ||
-        !*u.hostname || u.fragment || strpbrk(arg, " \t\"<>\\")) {
-        return apr_psprintf(cmd->pool, "AutodiscoverActiveSyncURL: '%s' is not an absolute http(s) "
-                                       "URL",
+        (strcasecmp(u.scheme, "https") != 0 && strcasecmp(u.scheme, "http") != 0) || !*u.hostname ||
+        u.fragment || strpbrk(arg, " \t\"<>\\")) {
+        return apr_psprintf(cmd->pool,
+                            "AutodiscoverActiveSyncURL: '%s' is not an absolute http(s) "
+                            "URL",
                             arg);
     }
     if (sec->set.eas_url) {
@@ -289,11 +290,9 @@ static const char *set_login(cmd_parms *cmd, void *dummy, const char *arg)
     }
     if (strcasecmp(arg, "Address") == 0) {
         sec->set.login_localpart = 0;
-    }
-    else if (strcasecmp(arg, "LocalPart") == 0) {
+    } else if (strcasecmp(arg, "LocalPart") == 0) {
         sec->set.login_localpart = 1;
-    }
-    else {
+    } else {
         return "AutodiscoverLoginName is Address or LocalPart";
     }
     return NULL;
@@ -332,8 +331,7 @@ static const char *set_flag(cmd_parms *cmd, void *which, int on)
     }
     if (which) {
         sc->directory = on;
-    }
-    else {
+    } else {
         sc->address_check = on;
     }
     return NULL;
@@ -349,8 +347,9 @@ static const char *set_max_body(cmd_parms *cmd, void *dummy, const char *arg)
                "<AutodiscoverDomain>";
     }
     if (*end || n < MIN_MAX_BODY || n > MAX_MAX_BODY) {
-        return apr_psprintf(cmd->pool, "AutodiscoverMaxRequestBody: '%s' is not a byte count "
-                                       "(%d-%d)",
+        return apr_psprintf(cmd->pool,
+                            "AutodiscoverMaxRequestBody: '%s' is not a byte count "
+                            "(%d-%d)",
                             arg, MIN_MAX_BODY, MAX_MAX_BODY);
     }
     sc->max_body = (apr_off_t)n;
@@ -419,8 +418,7 @@ int eas_ad_settings_for(request_rec *r, const char *domain, eas_ad_settings *out
         }
         *out = sec->set;
         *redirect = sec->redirect;
-    }
-    else {
+    } else {
         out->order[0] = EAS_AD_ACTIVESYNC;
         out->norder = 1;
     }

@@ -27,10 +27,10 @@ APLOG_USE_MODULE(autodiscover);
 #define STR(s)    ((s) ? (s) : "-")
 
 #define AD_LOG(r, level, tag, fmt, ...)                                                            \
-    ap_log_rerror(APLOG_MARK, level, 0, r, tag ": autodiscover: " fmt " [user=%s client=%s]",       \
+    ap_log_rerror(APLOG_MARK, level, 0, r, tag ": autodiscover: " fmt " [user=%s client=%s]",      \
                   __VA_ARGS__, STR((r)->user), STR(apr_table_get((r)->headers_in, "User-Agent")))
 
-static APR_OPTIONAL_FN_TYPE(eas_directory_user) *directory_user;
+static APR_OPTIONAL_FN_TYPE(eas_directory_user) * directory_user;
 
 void eas_ad_retrieve_optional(void)
 {
@@ -105,8 +105,7 @@ static void identify(request_rec *r, const char *address, const char *local, who
 
     w->display_name = NULL;
     w->owns = strcasecmp(r->user, address) == 0;
-    if (directory_user && eas_ad_cfg_directory(r->server) &&
-        directory_user(r, r->user, &e) == 0) {
+    if (directory_user && eas_ad_cfg_directory(r->server) && directory_user(r, r->user, &e) == 0) {
         w->display_name = e.display_name;
         for (i = 0; !w->owns && i < e.addresses->nelts; ++i) {
             w->owns = strcasecmp(APR_ARRAY_IDX(e.addresses, i, const char *), address) == 0;
@@ -174,7 +173,8 @@ static int pox(request_rec *r)
     }
     rv = eas_read_body(r, eas_ad_cfg_max_body(r->server), &body, &len);
     if (rv != OK) {
-        AD_LOG(r, APLOG_INFO, "EAS09006", "request body refused with %d (limit %" APR_OFF_T_FMT
+        AD_LOG(r, APLOG_INFO, "EAS09006",
+               "request body refused with %d (limit %" APR_OFF_T_FMT
                " bytes, AutodiscoverMaxRequestBody)",
                rv, eas_ad_cfg_max_body(r->server));
         return rv;
@@ -184,13 +184,15 @@ static int pox(request_rec *r)
         return send_error(r, 600, "Invalid Request");
     }
     if (eas_ad_split_address(r->pool, req.email, &local, &domain) != 0) {
-        AD_LOG(r, APLOG_INFO, "EAS09002", "invalid request (EMailAddress '%s' is not an address): "
+        AD_LOG(r, APLOG_INFO, "EAS09002",
+               "invalid request (EMailAddress '%s' is not an address): "
                "answered 600",
                req.email);
         return send_error(r, 600, "Invalid Request");
     }
     if (req.kind == EAS_AD_SCHEMA_OTHER) {
-        AD_LOG(r, APLOG_INFO, "EAS09003", "AcceptableResponseSchema %s not served: answered 601 "
+        AD_LOG(r, APLOG_INFO, "EAS09003",
+               "AcceptableResponseSchema %s not served: answered 601 "
                "[address=%s]",
                req.schema, req.email);
         return send_error(r, 601, "Provider is not available");
@@ -224,7 +226,8 @@ static int pox(request_rec *r)
     }
     if (req.kind == EAS_AD_SCHEMA_MOBILESYNC) {
         if (!eas_ad_advertises(&set, EAS_AD_ACTIVESYNC)) {
-            AD_LOG(r, APLOG_INFO, "EAS09003", "domain %s does not advertise ActiveSync: answered "
+            AD_LOG(r, APLOG_INFO, "EAS09003",
+                   "domain %s does not advertise ActiveSync: answered "
                    "601 [address=%s]",
                    domain, req.email);
             return send_error(r, 601, "Provider is not available");
@@ -235,7 +238,8 @@ static int pox(request_rec *r)
     }
     if (!eas_ad_advertises(&set, EAS_AD_IMAP) && !eas_ad_advertises(&set, EAS_AD_POP3) &&
         !eas_ad_advertises(&set, EAS_AD_SMTP)) {
-        AD_LOG(r, APLOG_INFO, "EAS09003", "domain %s advertises no IMAP, POP3 or SMTP for "
+        AD_LOG(r, APLOG_INFO, "EAS09003",
+               "domain %s advertises no IMAP, POP3 or SMTP for "
                "Outlook: answered 601 [address=%s]",
                domain, req.email);
         return send_error(r, 601, "Provider is not available");
@@ -271,8 +275,7 @@ static int json_error(request_rec *r, int status, const char *code, const char *
 
 static int json(request_rec *r)
 {
-    const char *rest = r->uri + strlen(JSON_PREFIX), *protocol, *address = NULL, *local,
-               *domain;
+    const char *rest = r->uri + strlen(JSON_PREFIX), *protocol, *address = NULL, *local, *domain;
     eas_ad_settings set;
 
     if (r->method_number != M_GET) {
@@ -281,17 +284,15 @@ static int json(request_rec *r)
     }
     if (strncasecmp(rest, "/v1.0/", 6) == 0) {
         address = rest + 6;
-    }
-    else if (*rest && strcmp(rest, "/") != 0) {
+    } else if (*rest && strcmp(rest, "/") != 0) {
         return json_error(r, HTTP_NOT_FOUND, "NotFound",
                           "Use /autodiscover/autodiscover.json/v1.0/{address}.");
-    }
-    else {
+    } else {
         address = query_arg(r, "Email");
     }
     protocol = query_arg(r, "Protocol");
-    if (!protocol || (strcasecmp(protocol, "ActiveSync") != 0 &&
-                      strcasecmp(protocol, "AutodiscoverV1") != 0)) {
+    if (!protocol ||
+        (strcasecmp(protocol, "ActiveSync") != 0 && strcasecmp(protocol, "AutodiscoverV1") != 0)) {
         return json_error(r, HTTP_BAD_REQUEST, "InvalidProtocol",
                           "The given protocol value is invalid. Supported values are "
                           "'ActiveSync,AutodiscoverV1'.");
@@ -305,10 +306,10 @@ static int json(request_rec *r)
                           "The e-mail domain is not served here.");
     }
     if (strcasecmp(protocol, "AutodiscoverV1") == 0) {
-        return send_doc(r, HTTP_OK, JSON_TYPE,
-                        eas_ad_json_doc(r->pool, "AutodiscoverV1",
-                                        ap_construct_url(r->pool, "/autodiscover/autodiscover.xml",
-                                                         r)));
+        return send_doc(
+            r, HTTP_OK, JSON_TYPE,
+            eas_ad_json_doc(r->pool, "AutodiscoverV1",
+                            ap_construct_url(r->pool, "/autodiscover/autodiscover.xml", r)));
     }
     if (!eas_ad_advertises(&set, EAS_AD_ACTIVESYNC)) {
         return json_error(r, HTTP_BAD_REQUEST, "InvalidProtocol",
@@ -328,8 +329,7 @@ static const char *host_domain(request_rec *r)
     ap_str_tolower(h);
     if (strncmp(h, "autoconfig.", 11) == 0) {
         h += 11;
-    }
-    else if (strncmp(h, "autodiscover.", 13) == 0) {
+    } else if (strncmp(h, "autodiscover.", 13) == 0) {
         h += 13;
     }
     return eas_ad_valid_domain(h) ? h : NULL;
@@ -350,9 +350,9 @@ static int autoconfig(request_rec *r)
             AD_LOG(r, APLOG_INFO, "EAS09011", "autoconfig: '%s' is not an address", address);
             return HTTP_BAD_REQUEST;
         }
-    }
-    else if (!(domain = host_domain(r))) {
-        AD_LOG(r, APLOG_INFO, "EAS09011", "autoconfig: no emailaddress and host %s names no "
+    } else if (!(domain = host_domain(r))) {
+        AD_LOG(r, APLOG_INFO, "EAS09011",
+               "autoconfig: no emailaddress and host %s names no "
                "domain",
                STR(r->hostname));
         return HTTP_NOT_FOUND;

@@ -38,8 +38,8 @@ static void ad_register_hooks(apr_pool_t *p)
 
 /* default visibility: the build hides everything else (-fvisibility=hidden + version script) */
 __attribute__((visibility("default"))) module AP_MODULE_DECLARE_DATA autodiscover_module = {
-    STANDARD20_MODULE_STUFF, NULL,         NULL, eas_ad_create_srv_conf, eas_ad_merge_srv_conf,
-    eas_ad_cmds,             ad_register_hooks,
+    STANDARD20_MODULE_STUFF, NULL, NULL, eas_ad_create_srv_conf, eas_ad_merge_srv_conf, eas_ad_cmds,
+    ad_register_hooks,
 #if defined(AP_MODULE_FLAG_ALWAYS_MERGE)
     AP_MODULE_FLAG_NONE,
 #endif

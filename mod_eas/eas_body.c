@@ -66,4 +66,3 @@ int eas_read_body(request_rec *r, apr_off_t limit, const char **body, apr_size_t
     *body_len = len;
     return OK;
 }
-

@@ -41,11 +41,9 @@ static int eas_directory_user(request_rec *r, const char *user, eas_directory_en
     if (rc == 0) {
         out->display_name = u->display_name;
         out->addresses = eas_user_addresses(r->pool, u);
-    }
-    else if (strchr(user, '@')) {
+    } else if (strchr(user, '@')) {
         APR_ARRAY_PUSH(out->addresses, const char *) = user;
-    }
-    else if (sc->mail_domain) {
+    } else if (sc->mail_domain) {
         APR_ARRAY_PUSH(out->addresses, const char *) =
             apr_pstrcat(r->pool, user, "@", sc->mail_domain, NULL);
     }

@@ -9,8 +9,8 @@
 #include "httpd.h"
 
 typedef struct eas_directory_entry {
-    const char *display_name;       /* NULL: the directory has none for this user */
-    apr_array_header_t *addresses;  /* const char *: every address of the user, primary first */
+    const char *display_name;      /* NULL: the directory has none for this user */
+    apr_array_header_t *addresses; /* const char *: every address of the user, primary first */
 } eas_directory_entry;
 
 /* The user `user` in the directory of r->server's EASDatabase (eas_user.h). A user without a
