@@ -197,9 +197,9 @@ static const char *set_eas_url(cmd_parms *cmd, void *dummy, const char *arg)
 }
 
 /* AutodiscoverIMAP / POP3 / SMTP host[:port] [SSL|STARTTLS|plain] */
-static const char *set_server(cmd_parms *cmd, void *which, const char *hostport, const char *sock)
+static const char *set_server(cmd_parms *cmd, void *dummy, const char *hostport, const char *sock)
 {
-    eas_ad_proto pr = (eas_ad_proto)(long)which;
+    eas_ad_proto pr = (eas_ad_proto)(long)cmd->info;
     const char *err, *colon;
     eas_ad_section *sec = section_of(cmd, &err);
     eas_ad_server *srv;
@@ -317,7 +317,7 @@ static const char *set_redirect(cmd_parms *cmd, void *dummy, const char *arg)
 
 /* --- server-wide ------------------------------------------------------------------------------ */
 
-static const char *set_flag(cmd_parms *cmd, void *which, int on)
+static const char *set_flag(cmd_parms *cmd, void *dummy, int on)
 {
     eas_ad_srv_conf *sc = srv_conf(cmd->server);
     const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
@@ -329,7 +329,7 @@ static const char *set_flag(cmd_parms *cmd, void *which, int on)
                            " applies to the whole server: put it outside <AutodiscoverDomain>",
                            NULL);
     }
-    if (which) {
+    if (cmd->info) {
         sc->directory = on;
     } else {
         sc->address_check = on;

@@ -199,8 +199,8 @@ class TestDefault:
         pytest.param(ad.request("adbob@example.test", raw=True).replace(
             "adbob@example.test", "<b>adbob@example.test</b>"), id="element-in-address"),
         pytest.param(ad.request("adbob@example.test").replace(
-            "<?xml", f'<?xml-stylesheet href="x"?><!-- -->\n<?xml', 1), id="decl-not-first"),
-        pytest.param(f'<?xml version="1.0"?><!DOCTYPE Autodiscover>'
+            "<?xml", '<?xml-stylesheet href="x"?><!-- -->\n<?xml', 1), id="decl-not-first"),
+        pytest.param('<?xml version="1.0"?><!DOCTYPE Autodiscover>'
                      + ad.request("adbob@example.test").split("\r\n", 1)[1], id="doctype"),
         pytest.param('<?xml version="1.0"?>' + "<a>" * 1500 + "</a>" * 1500, id="deep"),
     ])

@@ -37,10 +37,6 @@ def servers(d):
              k["username"]) for tag, typ, k in d.servers]
 
 
-def status_of(resp):
-    return resp.status
-
-
 # =================================================================================================
 # no AutodiscoverDomain section: every domain gets ActiveSync on this server
 # =================================================================================================
@@ -54,7 +50,8 @@ class TestDefault:
             ad.v2_ok(v2(env, a), "ActiveSync", eas)
             ad.v2_ok(v2(env, a, "AutodiscoverV1"), "AutodiscoverV1", env.url + V1_PATH)
         # the query form
-        r = env.curl("/autodiscover/autodiscover.json?Email=someone@example.net&Protocol=ActiveSync")
+        r = env.curl("/autodiscover/autodiscover.json"
+                     "?Email=someone@example.net&Protocol=ActiveSync")
         ad.v2_ok(r, "ActiveSync", eas)
 
     def test_autoconfig_default(self, directory):
@@ -220,7 +217,8 @@ class TestSections:
                 r = ac(env, a, path=path)
                 d = ad.autoconfig(r)
                 assert [x.lower() for x in d.domains] == ["example.org"], d.text
-                bodies.add(r.body.lower())
+                local = a.replace("%40", "@").split("@")[0].lower()
+                bodies.add(r.body.decode().lower().replace(local + "@", "local@"))
         # neither the path nor the address (existing or not) changes the answer
         assert len(bodies) == 1
         assert d.display_name == "Example Org Mail" and d.short_name == "ExOrg", d.text
