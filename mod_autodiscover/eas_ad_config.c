@@ -172,6 +172,22 @@ static const char *section_start(cmd_parms *cmd, void *dummy, const char *arg)
 
 /* --- directives inside the section ----------------------------------------------------------- */
 
+static int port_ok(const char *s)
+{
+    char *end;
+    long port = strtol(s, &end, 10);
+    return *s && !*end && port >= 1 && port <= 65535;
+}
+
+/* A DNS name, or an IPv6 literal (apr_uri_parse took the brackets off). */
+static int url_host_ok(const char *h)
+{
+    if (strchr(h, ':')) {
+        return strspn(h, "0123456789abcdefABCDEF:.") == strlen(h);
+    }
+    return eas_ad_valid_domain(h);
+}
+
 static const char *set_eas_url(cmd_parms *cmd, void *dummy, const char *arg)
 {
     const char *err;
@@ -182,8 +198,9 @@ static const char *set_eas_url(cmd_parms *cmd, void *dummy, const char *arg)
         return err;
     }
     if (apr_uri_parse(cmd->temp_pool, arg, &u) != APR_SUCCESS || !u.scheme || !u.hostname ||
-        (strcasecmp(u.scheme, "https") != 0 && strcasecmp(u.scheme, "http") != 0) || !*u.hostname ||
-        u.fragment || strpbrk(arg, " \t\"<>\\")) {
+        (strcasecmp(u.scheme, "https") != 0 && strcasecmp(u.scheme, "http") != 0) ||
+        !url_host_ok(u.hostname) || (u.port_str && !port_ok(u.port_str)) || u.fragment ||
+        strpbrk(arg, " \t\"<>\\")) {
         return apr_psprintf(cmd->pool,
                             "AutodiscoverActiveSyncURL: '%s' is not an absolute http(s) "
                             "URL",
@@ -225,13 +242,11 @@ static const char *set_server(cmd_parms *cmd, void *dummy, const char *hostport,
     }
     srv->port = eas_ad_default_port(pr, (eas_ad_socket)s);
     if (colon) {
-        char *end;
-        long port = strtol(colon + 1, &end, 10);
-        if (!colon[1] || *end || port < 1 || port > 65535) {
+        if (!port_ok(colon + 1)) {
             return apr_psprintf(cmd->pool, "%s: '%s' is not a port (1-65535)", cmd->cmd->name,
                                 colon + 1);
         }
-        srv->port = (int)port;
+        srv->port = atoi(colon + 1);
     }
     srv->host = host;
     srv->socket = (eas_ad_socket)s;

@@ -152,12 +152,13 @@ static int pox(request_rec *r)
 
     if (r->method_number == M_GET) {
         /* what Exchange answers a browser: administrators use it to test the URL */
-        AD_LOG(r, APLOG_DEBUG, "EAS09012", "%s: answered 600", r->method);
+        AD_LOG(r, APLOG_INFO, "EAS09002", "invalid request (%s, not POST): answered 600",
+               r->method);
         return send_error(r, 600, "Invalid Request");
     }
     if (r->method_number != M_POST) {
         AD_LOG(r, APLOG_INFO, "EAS09008", "method %s not allowed", r->method);
-        r->allowed = (AP_METHOD_BIT << M_POST) | (AP_METHOD_BIT << M_GET);
+        ap_allow_methods(r, REPLACE_ALLOW, "POST", "GET", NULL);
         return HTTP_METHOD_NOT_ALLOWED;
     }
     if (!content_type_ok(r)) {
@@ -279,7 +280,7 @@ static int json(request_rec *r)
     eas_ad_settings set;
 
     if (r->method_number != M_GET) {
-        r->allowed = AP_METHOD_BIT << M_GET;
+        apr_table_setn(r->headers_out, "Allow", "GET");
         return json_error(r, HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed", "Use GET.");
     }
     if (strncasecmp(rest, "/v1.0/", 6) == 0) {
@@ -342,7 +343,7 @@ static int autoconfig(request_rec *r)
 
     if (r->method_number != M_GET) {
         AD_LOG(r, APLOG_INFO, "EAS09008", "method %s not allowed", r->method);
-        r->allowed = AP_METHOD_BIT << M_GET;
+        ap_allow_methods(r, REPLACE_ALLOW, "GET", NULL);
         return HTTP_METHOD_NOT_ALLOWED;
     }
     if (address) {

@@ -4,6 +4,7 @@ expansion, XXE, external DTDs), whose address a user may ask for (mod_eas's dire
 names with AutodiscoverDirectory Off, or anyone with AutodiscoverAddressCheck Off), and the log line
 of every refusal. Mobilesync and error documents are validated against Microsoft's XSDs, Outlook
 documents against tests/autodiscover/outlook-2006a.xsd."""
+import os
 import socket
 
 import pytest
@@ -60,10 +61,18 @@ class TestDefault:
         # a login name that is an address
         ad.mobilesync_settings(ad.discover(env, NINE, NINE), url, {NINE})
         ad.mobilesync_settings(ad.discover(env, NINE, "ad9@EXAMPLE.Test"), url, {NINE})
-        # the directory: primary, additional, login@EASMailDomain; display name from there
-        for a in (ALICE_PRIMARY, ALICE_ALIAS, "adalice@example.test", "Alice.Doe@Example.TEST"):
+        # the directory: primary and additional address; the display name from there
+        for a in (ALICE_PRIMARY, ALICE_ALIAS, "Alice.Doe@Example.TEST"):
             d = ad.mobilesync_settings(ad.discover(env, ALICE, a), url, {a, ALICE_PRIMARY})
             assert d.display_name == ALICE_NAME, d.text
+
+    def test_login_at_mail_domain_with_a_primary_address(self, users):
+        """login@EASMailDomain is the user's only while the directory gives no primary address,
+        as for delivery (docs/autodiscover.md, Whose address): with one it is refused."""
+        env = users
+        a = "adalice@example.test"
+        d = ad.mobilesync_error(ad.discover(env, ALICE, a))
+        assert d.email == a, d.text
 
     def test_case_variant_paths(self, users):
         env = users
@@ -83,7 +92,8 @@ class TestDefault:
 
     def test_request_forms_accepted(self, users):
         """Any prefix for the request namespace, white space around the values (trimmed), no XML
-        declaration, a chunked body."""
+        declaration, CDATA, character references, comments and processing instructions (plain
+        XML, no DTD needed), a chunked body."""
         env = users
         url = eas_url(env)
         prefixed = (f'<?xml version="1.0"?><a:Autodiscover xmlns:a="{ad.NS_MS_REQ}"><a:Request>'
@@ -94,7 +104,12 @@ class TestDefault:
                   '<EMailAddress>\n   adbob@example.test \t\n</EMailAddress>\n'
                   f'<AcceptableResponseSchema>  {ad.NS_MS_RESP}\n</AcceptableResponseSchema>'
                   '</Request></Autodiscover>')
-        for body in (prefixed, spaced):
+        base = ad.request("adbob@example.test")
+        cdata = base.replace("adbob@example.test", "<![CDATA[adbob@example.test]]>")
+        charref = base.replace("adbob@example.test", "adbob&#64;example&#x2E;test")
+        comment = base.replace("<Request>", "<Request><!-- iOS -->").replace(
+            "</EMailAddress>", "</EMailAddress><?client x?>")
+        for body in (prefixed, spaced, cdata, charref, comment):
             ad.mobilesync_settings(ad.post(env, body, BOB), url, {"adbob@example.test"})
         r = ad.post(env, ad.request("adbob@example.test"), BOB, chunked=True)
         ad.mobilesync_settings(r, url, {"adbob@example.test"})
@@ -119,10 +134,15 @@ class TestDefault:
 
     def test_get_is_invalid_request(self, users):
         env = users
+        ad.invalid_request(env.curl(ad.XML_PATH, user=BOB))
+        ad.invalid_request(env.curl("/Autodiscover/Autodiscover.xml?x=1", user=BOB))
+
+    def test_get_is_logged(self, users):
+        """A GET is answered 600 like the other invalid requests, and logged like them."""
+        env = users
         w = ad.watch(env)
         ad.invalid_request(env.curl(ad.XML_PATH, user=BOB))
         ad.assert_one_info_refusal(w, BOB)
-        ad.invalid_request(env.curl("/Autodiscover/Autodiscover.xml?x=1", user=BOB))
 
     @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
     def test_other_methods_405(self, users, method):
@@ -196,6 +216,9 @@ class TestDefault:
         pytest.param(ad.request("adbob@@example.test"), id="double-at"),
         pytest.param(ad.request("adbob@exa_mple.test"), id="bad-domain"),
         pytest.param(ad.request("<adbob@example.test>"), id="angle"),
+        pytest.param(ad.request("a" * 65 + "@example.test"), id="local-part-65"),
+        pytest.param(ad.request("adbob@" + "x" * 64 + ".test"), id="label-64"),
+        pytest.param(ad.request("adbob@example.test") + "<junk/>", id="trailing-element"),
         pytest.param(ad.request("adbob@example.test", raw=True).replace(
             "adbob@example.test", "<b>adbob@example.test</b>"), id="element-in-address"),
         pytest.param(ad.request("adbob@example.test").replace(
@@ -384,6 +407,28 @@ class TestDomains:
         r = ad.discover(env, CAROL, a, schema="outlook", path="/Autodiscover/Autodiscover.xml")
         assert [proto(p) for p in ad.outlook_settings(r).protocols] == got
 
+    @pytest.mark.parametrize("fixture,user_agent,ctype", [
+        ("ios-mail.xml", "iOS/17.4 (21E219) dataaccessd/1.0", "text/xml"),
+        ("outlook-windows.xml", "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook "
+                                "16.0.17328; Pro)", "text/xml; charset=utf-8"),
+        ("android-bom.xml", "Android-Mail/2024.03.17", "text/xml; charset=utf-8"),
+        ("tbsync.xml", "Thunderbird ActiveSync", "application/xml"),
+    ])
+    def test_client_requests(self, domains, fixture, user_agent, ctype):
+        """Request bodies as clients send them (tests/autodiscover/requests)."""
+        env = domains
+        a = "adcarol@example.test"
+        with open(os.path.join(ad.HERE, "requests", fixture), "rb") as f:
+            body = f.read().replace(b"{email}", a.encode())
+        r = ad.post(env, body, CAROL, content_type=ctype,
+                    headers={"User-Agent": user_agent},
+                    path="/Autodiscover/Autodiscover.xml" if "ios" in fixture else ad.XML_PATH)
+        if b"outlook/requestschema" in body:
+            d = ad.outlook_settings(r)
+            assert [p["Type"] for p in d.protocols] == ["IMAP", "POP3", "SMTP"], d.text
+        else:
+            ad.mobilesync_settings(r, "https://mail.example.test/Microsoft-Server-ActiveSync", {a})
+
     def test_outlook_order_ports_and_local_part(self, domains):
         """AutodiscoverProtocols orders the Protocol elements; SMTP SSL defaults to 465; plain is
         SSL off, no encryption; LoginName LocalPart."""
@@ -413,6 +458,12 @@ class TestDomains:
         d = ad.mobilesync(ad.discover(env, CAROL, "adcarol@old.test",
                                       path="/Autodiscover/Autodiscover.xml"))
         assert d.redirect == "adcarol@example.test", d.text
+        # whatever the answer for someone else's old address, it does not tell whether it exists
+        for schema in ("mobilesync", "outlook"):
+            a = ad.discover(env, BOB, "adcarol@old.test", schema=schema)
+            b = ad.discover(env, BOB, "nobody@old.test", schema=schema)
+            assert (a.status, ad.without_stamps(a.body.decode(), "adcarol")) == \
+                (b.status, ad.without_stamps(b.body.decode(), "nobody")), schema
 
     def test_unknown_domain_500(self, domains):
         """With sections, a domain none of them names is unknown, even for an address of the
@@ -505,8 +556,9 @@ class TestServerDirectives:
 
     def test_address_check_off(self, vhosts):
         env = vhosts
-        for a in ("adalice@example.test", NOBODY, "someone@else.example"):
-            ad.mobilesync_settings(ad.discover(env, BOB, a, host="nocheck.test"), None, {a})
+        for a in ("adalice@example.test", ALICE_PRIMARY, NOBODY, "someone@else.example"):
+            d = ad.mobilesync_settings(ad.discover(env, BOB, a, host="nocheck.test"), None, {a})
+            assert "Alice" not in d.text, d.text     # not someone else's name
         # authentication is Apache's and still required
         r = env.curl(ad.XML_PATH, method="POST", headers={"Content-Type": "text/xml",
                                                           "Host": "nocheck.test"},
