@@ -148,7 +148,7 @@ static int pox(request_rec *r)
     eas_ad_request req;
     eas_ad_settings set;
     who w;
-    int rv;
+    int rv, mobilesync;
 
     if (r->method_number == M_GET) {
         /* what Exchange answers a browser: administrators use it to test the URL */
@@ -225,29 +225,20 @@ static int pox(request_rec *r)
     if (!w.owns) {
         w.display_name = NULL; /* the checks are off: someone else's address, not their name */
     }
-    if (req.kind == EAS_AD_SCHEMA_MOBILESYNC) {
-        if (!eas_ad_advertises(&set, EAS_AD_ACTIVESYNC)) {
-            AD_LOG(r, APLOG_INFO, "EAS09003",
-                   "domain %s does not advertise ActiveSync: answered "
-                   "601 [address=%s]",
-                   domain, req.email);
-            return send_error(r, 601, "Provider is not available");
-        }
-        AD_LOG(r, APLOG_DEBUG, "EAS09012", "mobilesync settings for %s", req.email);
-        return send_doc(r, HTTP_OK, XML_TYPE,
-                        eas_ad_mobilesync_doc(r->pool, w.display_name, req.email, &set));
-    }
-    if (!eas_ad_advertises(&set, EAS_AD_IMAP) && !eas_ad_advertises(&set, EAS_AD_POP3) &&
-        !eas_ad_advertises(&set, EAS_AD_SMTP)) {
-        AD_LOG(r, APLOG_INFO, "EAS09003",
-               "domain %s advertises no IMAP, POP3 or SMTP for "
-               "Outlook: answered 601 [address=%s]",
-               domain, req.email);
+    mobilesync = req.kind == EAS_AD_SCHEMA_MOBILESYNC;
+    if (mobilesync
+            ? !eas_ad_advertises(&set, EAS_AD_ACTIVESYNC)
+            : !eas_ad_advertises(&set, EAS_AD_IMAP) && !eas_ad_advertises(&set, EAS_AD_POP3) &&
+                  !eas_ad_advertises(&set, EAS_AD_SMTP)) {
+        AD_LOG(r, APLOG_INFO, "EAS09003", "domain %s advertises no %s: answered 601 [address=%s]",
+               domain, mobilesync ? "ActiveSync" : "IMAP, POP3 or SMTP for Outlook", req.email);
         return send_error(r, 601, "Provider is not available");
     }
-    AD_LOG(r, APLOG_DEBUG, "EAS09012", "Outlook settings for %s", req.email);
+    AD_LOG(r, APLOG_DEBUG, "EAS09012", "%s settings for %s", mobilesync ? "mobilesync" : "Outlook",
+           req.email);
     return send_doc(r, HTTP_OK, XML_TYPE,
-                    eas_ad_outlook_doc(r->pool, w.display_name, req.email, &set));
+                    mobilesync ? eas_ad_mobilesync_doc(r->pool, w.display_name, req.email, &set)
+                               : eas_ad_outlook_doc(r->pool, w.display_name, req.email, &set));
 }
 
 /* --- anonymous endpoints: per-domain settings only ------------------------------------------- */

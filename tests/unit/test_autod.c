@@ -50,6 +50,16 @@ static xmlDocPtr reparse(const char *s)
              : NULL;
 }
 
+/* An XPath context with the prefixes r: 2006, m: mobilesync, o: Outlook response. */
+static xmlXPathContextPtr xpath_ctx(xmlDocPtr doc)
+{
+    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    xmlXPathRegisterNs(ctx, BAD_CAST "r", BAD_CAST EAS_AD_NS_RESPONSE);
+    xmlXPathRegisterNs(ctx, BAD_CAST "m", BAD_CAST EAS_AD_NS_MS_RESP);
+    xmlXPathRegisterNs(ctx, BAD_CAST "o", BAD_CAST EAS_AD_NS_OL_RESP);
+    return ctx;
+}
+
 /* The string value of an XPath expression (r: 2006, m: mobilesync, o: Outlook response). */
 static const char *xp(xmlDocPtr doc, const char *expr)
 {
@@ -61,10 +71,7 @@ static const char *xp(xmlDocPtr doc, const char *expr)
     if (!doc) {
         return NULL;
     }
-    ctx = xmlXPathNewContext(doc);
-    xmlXPathRegisterNs(ctx, BAD_CAST "r", BAD_CAST EAS_AD_NS_RESPONSE);
-    xmlXPathRegisterNs(ctx, BAD_CAST "m", BAD_CAST EAS_AD_NS_MS_RESP);
-    xmlXPathRegisterNs(ctx, BAD_CAST "o", BAD_CAST EAS_AD_NS_OL_RESP);
+    ctx = xpath_ctx(doc);
     res = xmlXPathEvalExpression(BAD_CAST expr, ctx);
     if (res) {
         s = xmlXPathCastToString(res);
@@ -87,10 +94,7 @@ static const char *kids(xmlDocPtr doc, const char *expr)
     if (!doc) {
         return NULL;
     }
-    ctx = xmlXPathNewContext(doc);
-    xmlXPathRegisterNs(ctx, BAD_CAST "r", BAD_CAST EAS_AD_NS_RESPONSE);
-    xmlXPathRegisterNs(ctx, BAD_CAST "m", BAD_CAST EAS_AD_NS_MS_RESP);
-    xmlXPathRegisterNs(ctx, BAD_CAST "o", BAD_CAST EAS_AD_NS_OL_RESP);
+    ctx = xpath_ctx(doc);
     res = xmlXPathEvalExpression(BAD_CAST expr, ctx);
     if (res && res->nodesetval && res->nodesetval->nodeNr > 0) {
         out = "";
