@@ -30,12 +30,20 @@
 #       7 days of Availability: median/p95 latency; writes $(B)/bench-send.json. Never asserts
 #       on timing; fails on wrong results (HTTP error, Status, counts). See bench/bench_send.py.
 
+#   make bench-autodiscover [BENCH_AD_REQUESTS=2000] [BENCH_AD_CONCURRENCY=8]
+#       mod_autodiscover: POST autodiscover.xml (mobilesync and Outlook, Basic auth, directory
+#       lookup), autodiscover.json and config-v1.1.xml; latency, requests/s and server CPU per
+#       request over one keep-alive connection, then requests/s under ab; writes
+#       $(B)/bench-autodiscover.json. Never asserts on timing. See bench/bench_autodiscover.py.
+
 BENCH_MESSAGES ?= 10000
 BENCH_NEW      ?= 100
 BENCH_SEED     ?= 20240601
 BENCH_DEVICES  ?= 10000
+BENCH_AD_REQUESTS ?= 2000
+BENCH_AD_CONCURRENCY ?= 8
 
-.PHONY: bench-sync bench-push bench-pim bench-send
+.PHONY: bench-sync bench-push bench-pim bench-send bench-autodiscover
 
 bench-sync: all
 	BENCH_MESSAGES=$(BENCH_MESSAGES) BENCH_NEW=$(BENCH_NEW) BENCH_SEED=$(BENCH_SEED) \
@@ -54,3 +62,7 @@ bench-pim: all
 
 bench-send: all
 	BENCH_JSON=$(B)/bench-send.json $(PYTHON) bench/bench_send.py
+
+bench-autodiscover: all
+	BENCH_AD_REQUESTS=$(BENCH_AD_REQUESTS) BENCH_AD_CONCURRENCY=$(BENCH_AD_CONCURRENCY) \
+	    BENCH_JSON=$(B)/bench-autodiscover.json $(PYTHON) bench/bench_autodiscover.py
