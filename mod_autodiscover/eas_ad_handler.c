@@ -25,10 +25,13 @@ APLOG_USE_MODULE(autodiscover);
 #define XML_TYPE  "text/xml; charset=utf-8"
 #define JSON_TYPE "application/json; charset=utf-8"
 #define STR(s)    ((s) ? (s) : "-")
+/* request text in a log line: control characters escaped, so a client cannot forge lines */
+#define LOGSTR(r, s) ((s) ? ap_escape_logitem((r)->pool, s) : "-")
 
 #define AD_LOG(r, level, tag, fmt, ...)                                                            \
     ap_log_rerror(APLOG_MARK, level, 0, r, tag ": autodiscover: " fmt " [user=%s client=%s]",      \
-                  __VA_ARGS__, STR((r)->user), STR(apr_table_get((r)->headers_in, "User-Agent")))
+                  __VA_ARGS__, LOGSTR(r, (r)->user),                                               \
+                  LOGSTR(r, apr_table_get((r)->headers_in, "User-Agent")))
 
 static APR_OPTIONAL_FN_TYPE(eas_directory_user) * directory_user;
 
@@ -163,7 +166,7 @@ static int pox(request_rec *r)
     }
     if (!content_type_ok(r)) {
         AD_LOG(r, APLOG_INFO, "EAS09007", "Content-Type %s refused (text/xml expected)",
-               apr_table_get(r->headers_in, "Content-Type"));
+               LOGSTR(r, apr_table_get(r->headers_in, "Content-Type")));
         return HTTP_UNSUPPORTED_MEDIA_TYPE;
     }
     if (eas_ad_cfg_address_check(r->server) && !r->user) {
@@ -181,31 +184,31 @@ static int pox(request_rec *r)
         return rv;
     }
     if (eas_ad_parse_request(r->pool, body, len, &req, &why) != 0) {
-        AD_LOG(r, APLOG_INFO, "EAS09002", "invalid request (%s): answered 600", why);
+        AD_LOG(r, APLOG_INFO, "EAS09002", "invalid request (%s): answered 600", LOGSTR(r, why));
         return send_error(r, 600, "Invalid Request");
     }
     if (eas_ad_split_address(r->pool, req.email, &local, &domain) != 0) {
         AD_LOG(r, APLOG_INFO, "EAS09002",
                "invalid request (EMailAddress '%s' is not an address): "
                "answered 600",
-               req.email);
+               LOGSTR(r, req.email));
         return send_error(r, 600, "Invalid Request");
     }
     if (req.kind == EAS_AD_SCHEMA_OTHER) {
         AD_LOG(r, APLOG_INFO, "EAS09003",
                "AcceptableResponseSchema %s not served: answered 601 "
                "[address=%s]",
-               req.schema, req.email);
+               LOGSTR(r, req.schema), LOGSTR(r, req.email));
         return send_error(r, 601, "Provider is not available");
     }
     if (eas_ad_settings_for(r, domain, &set, &redirect) != 0) {
         AD_LOG(r, APLOG_INFO, "EAS09004", "domain %s is not configured here [address=%s]", domain,
-               req.email);
+               LOGSTR(r, req.email));
         return pox_refuse_address(r, &req, "The e-mail address cannot be found.");
     }
     if (redirect) {
         const char *to = apr_pstrcat(r->pool, local, "@", redirect, NULL);
-        AD_LOG(r, APLOG_DEBUG, "EAS09009", "%s redirected to %s", req.email, to);
+        AD_LOG(r, APLOG_DEBUG, "EAS09009", "%s redirected to %s", LOGSTR(r, req.email), to);
         return send_doc(r, HTTP_OK, XML_TYPE,
                         req.kind == EAS_AD_SCHEMA_MOBILESYNC
                             ? eas_ad_mobilesync_redirect_doc(r->pool, req.email, to)
@@ -219,7 +222,7 @@ static int pox(request_rec *r)
     if (!w.owns && eas_ad_cfg_address_check(r->server)) {
         /* the same answer whether the address exists or not */
         AD_LOG(r, APLOG_INFO, "EAS09005", "%s is not an address of the authenticated user",
-               req.email);
+               LOGSTR(r, req.email));
         return pox_refuse_address(r, &req, "The e-mail address cannot be found.");
     }
     if (!w.owns) {
@@ -231,11 +234,12 @@ static int pox(request_rec *r)
             : !eas_ad_advertises(&set, EAS_AD_IMAP) && !eas_ad_advertises(&set, EAS_AD_POP3) &&
                   !eas_ad_advertises(&set, EAS_AD_SMTP)) {
         AD_LOG(r, APLOG_INFO, "EAS09003", "domain %s advertises no %s: answered 601 [address=%s]",
-               domain, mobilesync ? "ActiveSync" : "IMAP, POP3 or SMTP for Outlook", req.email);
+               domain, mobilesync ? "ActiveSync" : "IMAP, POP3 or SMTP for Outlook",
+               LOGSTR(r, req.email));
         return send_error(r, 601, "Provider is not available");
     }
     AD_LOG(r, APLOG_DEBUG, "EAS09012", "%s settings for %s", mobilesync ? "mobilesync" : "Outlook",
-           req.email);
+           LOGSTR(r, req.email));
     return send_doc(r, HTTP_OK, XML_TYPE,
                     mobilesync ? eas_ad_mobilesync_doc(r->pool, w.display_name, req.email, &set)
                                : eas_ad_outlook_doc(r->pool, w.display_name, req.email, &set));
@@ -259,7 +263,8 @@ static int domain_settings(request_rec *r, const char *domain, eas_ad_settings *
 
 static int json_error(request_rec *r, int status, const char *code, const char *message)
 {
-    AD_LOG(r, APLOG_INFO, "EAS09011", "%s %s: %d %s", r->method, r->unparsed_uri, status, code);
+    AD_LOG(r, APLOG_INFO, "EAS09011", "%s %s: %d %s", r->method, LOGSTR(r, r->unparsed_uri), status,
+           code);
     return send_doc(r, status, JSON_TYPE, eas_ad_json_error(r->pool, code, message));
 }
 
@@ -339,7 +344,8 @@ static int autoconfig(request_rec *r)
     }
     if (address) {
         if (eas_ad_split_address(r->pool, address, &local, &domain) != 0) {
-            AD_LOG(r, APLOG_INFO, "EAS09011", "autoconfig: '%s' is not an address", address);
+            AD_LOG(r, APLOG_INFO, "EAS09011", "autoconfig: '%s' is not an address",
+                   LOGSTR(r, address));
             return HTTP_BAD_REQUEST;
         }
     } else if (!(domain = host_domain(r))) {
@@ -374,6 +380,6 @@ int eas_ad_handler(request_rec *r)
     if (n >= tail && strcmp(uri + n - tail, "/mail/config-v1.1.xml") == 0) {
         return autoconfig(r);
     }
-    AD_LOG(r, APLOG_INFO, "EAS09001", "%s is no autodiscover endpoint", uri);
+    AD_LOG(r, APLOG_INFO, "EAS09001", "%s is no autodiscover endpoint", LOGSTR(r, uri));
     return HTTP_NOT_FOUND;
 }

@@ -144,6 +144,18 @@ class TestDefault:
         ad.invalid_request(env.curl(ad.XML_PATH, user=BOB))
         ad.assert_one_info_refusal(w, BOB)
 
+    def test_request_text_cannot_forge_log_lines(self, users):
+        """Values from the request reach the log with control characters escaped: an address
+        carrying a newline is one log line, never a forged second one."""
+        env = users
+        w = ad.watch(env)
+        body = ad.request("x&#10;[Sun Jan 01 00:00:00 2026] [core:notice] forged@example.test",
+                          raw=True)
+        ad.invalid_request(ad.post(env, body, BOB))
+        line = ad.assert_one_info_refusal(w, BOB, "forged@example.test")
+        assert "\\n" in line, line
+        assert not any(ln.startswith("[Sun Jan 01") for ln in w.new_lines())
+
     @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
     def test_other_methods_405(self, users, method):
         env = users
