@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "httpd.h"
+#include "apr_lib.h"
 #include "apr_strings.h"
 #include "apr_uri.h"
 #include "http_core.h"
@@ -80,7 +81,7 @@ static const char *section_finish(cmd_parms *cmd, eas_ad_section *sec)
     eas_ad_settings *set = &sec->set;
     int i;
 
-    if (!sec->protocols_set) {
+    if (!sec->protocols) {
         set->norder = 0;
         for (i = 0; i < EAS_AD_NPROTO; ++i) {
             if (i == EAS_AD_ACTIVESYNC || set->server[i].host) {
@@ -96,6 +97,14 @@ static const char *section_finish(cmd_parms *cmd, eas_ad_section *sec)
                                 "Autodiscover%s server",
                                 eas_ad_proto_name(pr), sec->where, eas_ad_proto_name(pr));
         }
+    }
+    if (sec->redirect &&
+        (set->eas_url || set->server[EAS_AD_IMAP].host || set->server[EAS_AD_POP3].host ||
+         set->server[EAS_AD_SMTP].host || sec->protocols || set->provider_name || sec->login_set)) {
+        return apr_psprintf(cmd->pool,
+                            "AutodiscoverRedirect in the section at %s replaces every other "
+                            "setting there: move them to the target's section",
+                            sec->where);
     }
     for (i = 0; sec->redirect && i < sec->names->nelts; ++i) {
         const char *n = APR_ARRAY_IDX(sec->names, i, const char *);
@@ -116,6 +125,7 @@ static const char *section_start(cmd_parms *cmd, void *dummy, const char *arg)
     eas_ad_srv_conf *sc = srv_conf(cmd->server);
     const char *err, *endp = ap_strrchr_c(arg, '>'), *word;
     eas_ad_section *sec;
+    ap_directive_t *child;
     char *args;
 
     if ((err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT))) {
@@ -132,8 +142,19 @@ static const char *section_start(cmd_parms *cmd, void *dummy, const char *arg)
     sec->names = apr_array_make(cmd->pool, 2, sizeof(const char *));
     sec->where =
         apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename, cmd->directive->line_num);
-    while (*(word = ap_getword_conf(cmd->temp_pool, (const char **)&args))) {
-        char *name = apr_pstrdup(cmd->pool, word);
+    for (;;) {
+        char *name;
+        while (apr_isspace(*args)) {
+            ++args;
+        }
+        if (!*args) {
+            break;
+        }
+        word = ap_getword_conf(cmd->temp_pool, (const char **)&args);
+        if (!*word) {
+            return "<AutodiscoverDomain>: an empty domain name";
+        }
+        name = apr_pstrdup(cmd->pool, word);
         ap_str_tolower(name);
         if (strcmp(name, "*") != 0 && !eas_ad_valid_domain(name)) {
             return apr_psprintf(cmd->pool, "<AutodiscoverDomain>: '%s' is not a domain name", word);
@@ -153,6 +174,13 @@ static const char *section_start(cmd_parms *cmd, void *dummy, const char *arg)
     }
     if (sec->names->nelts == 0) {
         return "<AutodiscoverDomain> needs at least one domain (or *)";
+    }
+    for (child = cmd->directive->first_child; child; child = child->next) {
+        /* anything else would silently apply to the enclosing server */
+        if (strncasecmp(child->directive, "Autodiscover", 12) != 0) {
+            return apr_psprintf(cmd->pool, "%s (%s:%d) cannot be used inside <AutodiscoverDomain>",
+                                child->directive, child->filename, child->line_num);
+        }
     }
     sc->current = sec;
     err = ap_walk_config(cmd->directive->first_child, cmd, cmd->context);
@@ -174,9 +202,8 @@ static const char *section_start(cmd_parms *cmd, void *dummy, const char *arg)
 
 static int port_ok(const char *s)
 {
-    char *end;
-    long port = strtol(s, &end, 10);
-    return *s && !*end && port >= 1 && port <= 65535;
+    apr_size_t n = strspn(s, "0123456789");
+    return n > 0 && n <= 5 && !s[n] && atoi(s) >= 1 && atoi(s) <= 65535;
 }
 
 /* A DNS name, or an IPv6 literal (apr_uri_parse took the brackets off). */
@@ -199,11 +226,11 @@ static const char *set_eas_url(cmd_parms *cmd, void *dummy, const char *arg)
     }
     if (apr_uri_parse(cmd->temp_pool, arg, &u) != APR_SUCCESS || !u.scheme || !u.hostname ||
         (strcasecmp(u.scheme, "https") != 0 && strcasecmp(u.scheme, "http") != 0) ||
-        !url_host_ok(u.hostname) || (u.port_str && !port_ok(u.port_str)) || u.fragment ||
-        strpbrk(arg, " \t\"<>\\")) {
+        !url_host_ok(u.hostname) || (u.port_str && !port_ok(u.port_str)) || u.fragment || u.user ||
+        u.password || strpbrk(arg, " \t\"<>\\")) {
         return apr_psprintf(cmd->pool,
                             "AutodiscoverActiveSyncURL: '%s' is not an absolute http(s) "
-                            "URL",
+                            "URL with a host name, a port 1-65535 and no user or password",
                             arg);
     }
     if (sec->set.eas_url) {
@@ -268,8 +295,11 @@ static const char *set_protocols(cmd_parms *cmd, void *dummy, const char *arg)
                             "SMTP",
                             arg);
     }
-    if (!sec->protocols_set) {
-        sec->protocols_set = 1;
+    if (sec->protocols && sec->protocols != cmd->directive) {
+        return "AutodiscoverProtocols is given twice in this section";
+    }
+    if (!sec->protocols) {
+        sec->protocols = cmd->directive; /* ITERATE: called once per name of the same line */
         sec->set.norder = 0;
     }
     for (i = 0; i < sec->set.norder; ++i) {
@@ -291,6 +321,9 @@ static const char *set_provider(cmd_parms *cmd, void *dummy, const char *name, c
     if (!*name || strlen(name) > 60 || (shrt && (!*shrt || strlen(shrt) > 20))) {
         return "AutodiscoverProviderName: the name must be 1-60 characters, the short name 1-20";
     }
+    if (sec->set.provider_name) {
+        return "AutodiscoverProviderName is given twice in this section";
+    }
     sec->set.provider_name = name;
     sec->set.provider_short = shrt;
     return NULL;
@@ -302,6 +335,9 @@ static const char *set_login(cmd_parms *cmd, void *dummy, const char *arg)
     eas_ad_section *sec = section_of(cmd, &err);
     if (!sec) {
         return err;
+    }
+    if (sec->login_set++) {
+        return "AutodiscoverLoginName is given twice in this section";
     }
     if (strcasecmp(arg, "Address") == 0) {
         sec->set.login_localpart = 0;
@@ -320,6 +356,9 @@ static const char *set_redirect(cmd_parms *cmd, void *dummy, const char *arg)
     char *d;
     if (!sec) {
         return err;
+    }
+    if (sec->redirect) {
+        return "AutodiscoverRedirect is given twice in this section";
     }
     d = apr_pstrdup(cmd->pool, arg);
     ap_str_tolower(d);

@@ -10,11 +10,12 @@
 #include "eas_autod.h"
 
 typedef struct eas_ad_section {
-    apr_array_header_t *names; /* const char *: lower-case domains, or "*" */
-    eas_ad_settings set;       /* domain NULL; eas_url NULL: this server's */
-    int protocols_set;         /* AutodiscoverProtocols given */
-    const char *redirect;      /* AutodiscoverRedirect target domain or NULL */
-    const char *where;         /* "file:line" of the section, for messages */
+    apr_array_header_t *names;       /* const char *: lower-case domains, or "*" */
+    eas_ad_settings set;             /* domain NULL; eas_url NULL: this server's */
+    const ap_directive_t *protocols; /* the AutodiscoverProtocols line, NULL: default order */
+    int login_set;                   /* AutodiscoverLoginName given */
+    const char *redirect;            /* AutodiscoverRedirect target domain or NULL */
+    const char *where;               /* "file:line" of the section, for messages */
 } eas_ad_section;
 
 typedef struct eas_ad_srv_conf {

@@ -42,6 +42,11 @@ void eas_ad_retrieve_optional(void)
 
 static int send_doc(request_rec *r, int status, const char *type, const char *doc)
 {
+    if (!doc) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "EAS09014: autodiscover: the answer could not be built (out of memory)");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     r->status = status;
     ap_set_content_type(r, type);
     /* a user's settings and name: never in a shared cache */
@@ -70,12 +75,14 @@ static int send_error(request_rec *r, int code, const char *message)
                     eas_ad_error_doc(r->pool, code, message, NULL, apr_time_now(), server_id(r)));
 }
 
-/* The value of key in the query string (case-insensitive key), form-decoded; NULL if absent. */
-static const char *query_arg(request_rec *r, const char *key)
+/* The value of key in the query string (case-insensitive key, the first occurrence),
+ * form-decoded: 1 found (*out), 0 absent, -1 present but not decodable (%zz, %00). */
+static int query_arg(request_rec *r, const char *key, const char **out)
 {
     char *args, *tok, *state;
+    *out = NULL;
     if (!r->args) {
-        return NULL;
+        return 0;
     }
     args = apr_pstrdup(r->pool, r->args);
     for (tok = apr_strtok(args, "&", &state); tok; tok = apr_strtok(NULL, "&", &state)) {
@@ -85,10 +92,14 @@ static const char *query_arg(request_rec *r, const char *key)
         }
         *eq = '\0';
         if (ap_unescape_urlencoded(tok) == OK && strcasecmp(tok, key) == 0) {
-            return ap_unescape_urlencoded(eq + 1) == OK ? eq + 1 : NULL;
+            if (ap_unescape_urlencoded(eq + 1) != OK) {
+                return -1;
+            }
+            *out = eq + 1;
+            return 1;
         }
     }
-    return NULL;
+    return 0;
 }
 
 /* --- whose address ------------------------------------------------------------------------ */
@@ -273,6 +284,7 @@ static int json_error(request_rec *r, int status, const char *code, const char *
 static int json(request_rec *r)
 {
     const char *rest = r->uri + strlen(JSON_PREFIX), *protocol, *address = NULL, *local, *domain;
+    int have_address = 1;
     eas_ad_settings set;
 
     if (r->method_number != M_GET) {
@@ -285,16 +297,16 @@ static int json(request_rec *r)
         return json_error(r, HTTP_NOT_FOUND, "NotFound",
                           "Use /autodiscover/autodiscover.json/v1.0/{address}.");
     } else {
-        address = query_arg(r, "Email");
+        have_address = query_arg(r, "Email", &address);
     }
-    protocol = query_arg(r, "Protocol");
-    if (!protocol ||
+    if (query_arg(r, "Protocol", &protocol) <= 0 ||
         (strcasecmp(protocol, "ActiveSync") != 0 && strcasecmp(protocol, "AutodiscoverV1") != 0)) {
         return json_error(r, HTTP_BAD_REQUEST, "InvalidProtocol",
                           "The given protocol value is invalid. Supported values are "
                           "'ActiveSync,AutodiscoverV1'.");
     }
-    if (!address || eas_ad_split_address(r->pool, address, &local, &domain) != 0) {
+    if (have_address <= 0 || !address ||
+        eas_ad_split_address(r->pool, address, &local, &domain) != 0) {
         return json_error(r, HTTP_BAD_REQUEST, "InvalidUser",
                           "The e-mail address is missing or malformed.");
     }
@@ -334,16 +346,17 @@ static const char *host_domain(request_rec *r)
 
 static int autoconfig(request_rec *r)
 {
-    const char *address = query_arg(r, "emailaddress"), *local, *domain;
+    const char *address, *local, *domain;
     eas_ad_settings set;
+    int have = query_arg(r, "emailaddress", &address);
 
     if (r->method_number != M_GET) {
         AD_LOG(r, APLOG_INFO, "EAS09008", "method %s not allowed", r->method);
         ap_allow_methods(r, REPLACE_ALLOW, "GET", NULL);
         return HTTP_METHOD_NOT_ALLOWED;
     }
-    if (address) {
-        if (eas_ad_split_address(r->pool, address, &local, &domain) != 0) {
+    if (have) {
+        if (have < 0 || eas_ad_split_address(r->pool, address, &local, &domain) != 0) {
             AD_LOG(r, APLOG_INFO, "EAS09011", "autoconfig: '%s' is not an address",
                    LOGSTR(r, address));
             return HTTP_BAD_REQUEST;

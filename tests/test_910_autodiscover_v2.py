@@ -192,6 +192,9 @@ class TestSections:
                   v2(env, "someone@exa_mple.org"), v2(env, ""),
                   env.curl("/autodiscover/autodiscover.json?Protocol=ActiveSync")):
             ad.v2_error(r, 400, "InvalidUser")
+        # present but undecodable is malformed, not absent
+        for q in ("Email=%zz&Protocol=ActiveSync", "Email=a%00b@example.org&Protocol=ActiveSync"):
+            ad.v2_error(env.curl("/autodiscover/autodiscover.json?" + q), 400, "InvalidUser")
         # not one of the documented forms: some JSON error, never settings
         r = env.curl("/autodiscover/autodiscover.json/v1.0?Protocol=ActiveSync")
         assert r.status in (400, 404) and "ErrorCode" in ad.json_of(r, r.status), r
@@ -291,6 +294,10 @@ class TestSections:
             assert b"<clientConfig" not in r.body
         r = ac(env, host="autoconfig.nowhere.test")
         assert r.status == 404, r
+        # an undecodable emailaddress is malformed: never the Host's domain instead
+        for q in ("emailaddress=%zz", "emailaddress=%00", "emailaddress=%zz&emailaddress=a@b.test"):
+            r = env.curl("/mail/config-v1.1.xml?" + q, headers={"Host": "autoconfig.example.org"})
+            assert r.status == 400, (q, r)
 
     def test_autoconfig_redirected_domain(self, sections):
         env = sections

@@ -109,6 +109,25 @@ REJECTED = [
     ("body-in-location", "<Location /x>\nAutodiscoverMaxRequestBody 4096\n</Location>",
      "AutodiscoverMaxRequestBody", None),
     ("nested-section", section(section(OK_BODY, "inner.example")), "AutodiscoverDomain", None),
+    # found in review: every directive once per section, nothing foreign inside a section,
+    # no empty domain word, no credentials or signed ports in the URL, redirect stands alone
+    ("redirect-twice", section("AutodiscoverRedirect c.example\nAutodiscoverRedirect d.example"),
+     "AutodiscoverRedirect", None),
+    ("provider-twice", section(OK_BODY + 'AutodiscoverProviderName "A"\nAutodiscoverProviderName "B"'),
+     "AutodiscoverProviderName", None),
+    ("login-twice", section(OK_BODY + "AutodiscoverLoginName Address\nAutodiscoverLoginName LocalPart"),
+     "AutodiscoverLoginName", None),
+    ("protocols-twice", section(OK_BODY + "AutodiscoverProtocols IMAP\nAutodiscoverProtocols ActiveSync"),
+     "AutodiscoverProtocols", None),
+    ("foreign-directive", section(OK_BODY + "KeepAlive Off"), "KeepAlive", None),
+    ("empty-domain-word", section(OK_BODY, 'a.example "" b.example'), "AutodiscoverDomain", None),
+    ("url-credentials", section("AutodiscoverActiveSyncURL https://admin:s3cret@mail.example.com/x"),
+     "AutodiscoverActiveSyncURL", None),
+    ("url-signed-port", section("AutodiscoverActiveSyncURL https://mail.example.com:+443/x"),
+     "AutodiscoverActiveSyncURL", None),
+    ("imap-signed-port", section("AutodiscoverIMAP mail.example.com:+993"), "AutodiscoverIMAP", None),
+    ("redirect-with-settings", section(OK_BODY + "AutodiscoverRedirect other.example"),
+     "AutodiscoverRedirect", None),
 ]
 
 

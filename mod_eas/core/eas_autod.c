@@ -356,8 +356,8 @@ static void on_error(void *ctx, eas_xml_error_ptr e)
             *c = ' '; /* one log line, whatever the message quotes from the body */
         }
     }
-    for (--c; c >= st->error && *c == ' '; --c) {
-        *c = '\0';
+    while (c > st->error && c[-1] == ' ') {
+        *--c = '\0';
     }
     st->line = e->line;
 }
