@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apr_file_io.h"
 #include "apr_strings.h"
 #include "httpd.h"
 #include "http_config.h"
@@ -56,6 +57,7 @@ void *eas_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->pool_ttl = MERGE(base, add, pool_ttl, -1);
     c->retry_after = MERGE(base, add, retry_after, -1);
     c->wipe_notify_admin = MERGE(base, add, wipe_notify_admin, NULL);
+    c->admin_secret_file = MERGE(base, add, admin_secret_file, NULL);
     c->wipe_notify_user = MERGE(base, add, wipe_notify_user, -1);
     c->hb_min = MERGE(base, add, hb_min, -1);
     c->hb_max = MERGE(base, add, hb_max, -1);
@@ -249,6 +251,59 @@ static const char *set_ping_max_held(cmd_parms *cmd, void *dc, const char *arg)
     return parse_int(cmd, arg, 1, 1000000, &c->ping_max_held);
 }
 
+static const char *set_admin_secret(cmd_parms *cmd, void *dc, const char *arg)
+{
+    eas_srv_conf *c = eas_srv_config(cmd->server);
+    c->admin_secret_file = ap_server_root_relative(cmd->pool, arg);
+    if (!c->admin_secret_file) {
+        return apr_pstrcat(cmd->pool, "EASAdminSecret: bad path ", arg, NULL);
+    }
+    return NULL;
+}
+
+#define ADMIN_SECRET_MIN 16
+#define ADMIN_SECRET_MAX 4096
+
+const char *eas_config_admin_secrets(apr_pool_t *p, server_rec *s)
+{
+    unsigned char *random = NULL;
+    for (; s; s = s->next) {
+        eas_srv_conf *c = eas_srv_config(s);
+        if (c->admin_secret_file) {
+            apr_file_t *f;
+            apr_finfo_t fi;
+            apr_size_t n;
+            if (apr_file_open(&f, c->admin_secret_file, APR_READ, 0, p) != APR_SUCCESS ||
+                apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS) {
+                return apr_pstrcat(p, "EASAdminSecret: cannot read ", c->admin_secret_file, NULL);
+            }
+            if (fi.size < ADMIN_SECRET_MIN || fi.size > ADMIN_SECRET_MAX) {
+                apr_file_close(f);
+                return apr_psprintf(p, "EASAdminSecret: %s must hold %d to %d bytes",
+                                    c->admin_secret_file, ADMIN_SECRET_MIN, ADMIN_SECRET_MAX);
+            }
+            n = (apr_size_t)fi.size;
+            c->admin_secret = apr_palloc(p, n);
+            if (apr_file_read_full(f, c->admin_secret, n, &n) != APR_SUCCESS) {
+                apr_file_close(f);
+                return apr_pstrcat(p, "EASAdminSecret: cannot read ", c->admin_secret_file, NULL);
+            }
+            apr_file_close(f);
+            c->admin_secret_len = n;
+            continue;
+        }
+        if (!random) {
+            random = apr_palloc(p, 32);
+            if (apr_generate_random_bytes(random, 32) != APR_SUCCESS) {
+                return "cannot draw a random console key";
+            }
+        }
+        c->admin_secret = random;
+        c->admin_secret_len = 32;
+    }
+    return NULL;
+}
+
 static const char *set_wipe_notify_admin(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *at = strchr(arg, '@');
@@ -437,6 +492,8 @@ const command_rec eas_cmds[] = {
     AP_INIT_TAKE1(
         "EASRetryAfter", set_pool_int, (void *)5, RSRC_CONF,
         "Retry-After seconds sent with 503 when the database is unavailable (default 30)"),
+    AP_INIT_TAKE1("EASAdminSecret", set_admin_secret, NULL, RSRC_CONF,
+                  "File with the console's CSRF key (16-4096 bytes; shared by front ends)"),
     AP_INIT_TAKE1("EASWipeNotifyAdmin", set_wipe_notify_admin, NULL, RSRC_CONF,
                   "address told when a device acknowledges a remote wipe"),
     AP_INIT_FLAG("EASWipeNotifyUser", set_wipe_notify_user, NULL, RSRC_CONF,

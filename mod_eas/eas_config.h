@@ -45,6 +45,9 @@ typedef struct eas_srv_conf {
     int search_max, search_timeout;
     apr_array_header_t *gal_folders;
     const char *cert_ca_file, *cert_ca_path, *cert_crl_file;
+    const char *admin_secret_file; /* EASAdminSecret */
+    unsigned char *admin_secret;   /* console CSRF key: the file's bytes or random (post_config) */
+    apr_size_t admin_secret_len;
     eas_dbpool *dbpool;  /* per child, set in child_init */
     struct eas_hub *hub; /* per child, set in child_init */
 } eas_srv_conf;
@@ -63,6 +66,10 @@ void *eas_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
 
 eas_srv_conf *eas_srv_config(const server_rec *s);
 eas_dir_conf *eas_dir_config(const request_rec *r);
+
+/* Loads EASAdminSecret files, or one random key shared by every server without one (in the
+ * parent, before any child). NULL when fine. */
+const char *eas_config_admin_secrets(apr_pool_t *p, server_rec *s);
 
 /* Cross-directive checks, run at configtest and start-up; NULL when fine. */
 const char *eas_config_check(apr_pool_t *p, server_rec *s);

@@ -11,6 +11,7 @@
 #include "mpm_common.h"
 
 #include "eas_config.h"
+#include "eas_console_handler.h"
 #include "eas_directory.h"
 #include "eas_mime.h"
 #include "eas_pim.h"
@@ -45,8 +46,13 @@ static int eas_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
 
 static int eas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
+    const char *err;
     log_server = s;
     eas_log_set(core_log, core_log_enabled, NULL);
+    if ((err = eas_config_admin_secrets(pconf, s))) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "EAS00001: %s", err);
+        return !OK;
+    }
     return OK;
 }
 
@@ -133,6 +139,7 @@ static void eas_register_hooks(apr_pool_t *p)
     ap_hook_child_init(eas_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_stopping(eas_child_stopping, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(eas_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(eas_console_handler, NULL, NULL, APR_HOOK_MIDDLE);
     eas_directory_register();
 }
 

@@ -1,0 +1,371 @@
+/* eas_console_handler.c — the administration console's glue ("eas-admin", docs/console.md):
+ * routes, forms, CSRF checks and the pooled connection. Reads and actions are eas_admin.h's
+ * (the same validation, transactions and audit rows as easctl, with the admin as actor); the
+ * HTML is eas_console.h's. */
+#include <string.h>
+#include <strings.h>
+
+#include "apr_strings.h"
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "util_script.h"
+
+#include "eas_admin.h"
+#include "eas_body.h"
+#include "eas_config.h"
+#include "eas_console.h"
+#include "eas_console_handler.h"
+
+APLOG_USE_MODULE(eas);
+
+#define HTML_TYPE "text/html; charset=utf-8"
+#define JSON_TYPE "application/json; charset=utf-8"
+#define FORM_MAX  ((apr_off_t)65536)
+#define API_HDR   "X-EAS-Console" /* custom header: a browser cannot send it cross-site */
+
+typedef struct con {
+    request_rec *r;
+    eas_srv_conf *sc;
+    eas_console_page pg;
+    const char *route; /* after the base: "/devices", "/api/device", ... */
+    int api;
+    apr_table_t *args; /* query + (POST) form */
+    eas_admin a;
+} con;
+
+#define CON_LOG(c, level, tag, fmt, ...)                                                           \
+    ap_log_rerror(APLOG_MARK, level, 0, (c)->r, tag ": console: " fmt " [admin=%s]", __VA_ARGS__,  \
+                  ap_escape_logitem((c)->r->pool, (c)->r->user))
+
+static void parse_pairs(apr_pool_t *p, char *s, apr_table_t *out)
+{
+    char *tok, *state;
+    for (tok = apr_strtok(s, "&", &state); tok; tok = apr_strtok(NULL, "&", &state)) {
+        char *eq = strchr(tok, '=');
+        if (eq) {
+            *eq = '\0';
+        }
+        if (ap_unescape_urlencoded(tok) == OK && (!eq || ap_unescape_urlencoded(eq + 1) == OK)) {
+            apr_table_add(out, tok, eq ? eq + 1 : "");
+        }
+    }
+}
+
+static const char *arg(con *c, const char *name)
+{
+    const char *v = apr_table_get(c->args, name);
+    return v && *v ? v : NULL;
+}
+
+static int send_body(con *c, int status, const char *type, const char *body)
+{
+    request_rec *r = c->r;
+    r->status = status;
+    ap_set_content_type(r, type);
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "X-Frame-Options", "DENY");
+    apr_table_setn(r->headers_out, "Content-Security-Policy",
+                   "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                   "frame-ancestors 'none'");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    ap_set_content_length(r, (apr_off_t)strlen(body));
+    if (!r->header_only) {
+        ap_rputs(body, r);
+    }
+    return OK;
+}
+
+static const char *json_str(apr_pool_t *p, const char *s)
+{
+    eas_table *t = eas_table_make(p, 1, (const char *[]){"error"}, NULL);
+    const char *row;
+    eas_table_add(t)[0] = s;
+    row = eas_table_render_json_row(p, t, 0);
+    return row;
+}
+
+/* An error in the page's form: HTML message or {"error": ...}. */
+static int fail(con *c, int status, const char *title, const char *msg)
+{
+    CON_LOG(c, APLOG_INFO, "EAS00130", "%s %s: %d %s", c->r->method,
+            ap_escape_logitem(c->r->pool, c->r->uri), status, ap_escape_logitem(c->r->pool, msg));
+    if (c->api) {
+        return send_body(c, status, JSON_TYPE, json_str(c->r->pool, msg));
+    }
+    return send_body(c, status, HTML_TYPE, eas_console_message(c->r->pool, &c->pg, title, msg));
+}
+
+static int redirect(con *c, const char *route_and_query)
+{
+    apr_table_setn(c->r->headers_out, "Location",
+                   ap_construct_url(c->r->pool,
+                                    apr_pstrcat(c->r->pool, c->pg.base, route_and_query, NULL),
+                                    c->r));
+    return HTTP_SEE_OTHER;
+}
+
+/* --- actions -------------------------------------------------------------------------------- */
+
+typedef struct action_def {
+    const char *name, *done;
+    int confirm;
+} action_def;
+
+static const action_def actions[] = {
+    {"wipe", "Remote wipe requested.", 1},
+    {"account-wipe", "Account-only remote wipe requested.", 1},
+    {"wipe-cancel", "Remote wipe cancelled.", 0},
+    {"wipe-clear", "Wipe cleared: the device may sync again.", 0},
+    {"delete", "Device deleted: it will sync from scratch.", 1},
+    {"block", "Device blocked.", 0},
+    {"allow", "Device allowed.", 0},
+    {"quarantine", "Device quarantined.", 0},
+    {"access-clear", "Access decision back to the rules.", 0},
+    {NULL, NULL, 0},
+};
+
+static const action_def *find_action(const char *name)
+{
+    const action_def *d;
+    for (d = actions; name && d->name; ++d) {
+        if (strcmp(d->name, name) == 0) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+static int run_action(con *c, const action_def *d, const char *user, const char *id)
+{
+    eas_admin *a = &c->a;
+    if (!strcmp(d->name, "wipe") || !strcmp(d->name, "account-wipe")) {
+        return eas_admin_wipe_request(a, id, user, d->name[0] == 'a');
+    }
+    if (!strcmp(d->name, "wipe-cancel")) {
+        return eas_admin_wipe_cancel(a, id, user);
+    }
+    if (!strcmp(d->name, "wipe-clear")) {
+        return eas_admin_wipe_clear(a, id, user);
+    }
+    if (!strcmp(d->name, "delete")) {
+        return eas_admin_device_delete(a, id, user, 0);
+    }
+    return eas_admin_access_override(a, id, user,
+                                     strcmp(d->name, "access-clear") == 0 ? NULL : d->name);
+}
+
+/* Same-origin check for browser POSTs: an Origin (or Referer) naming another host is refused. */
+static int same_origin(request_rec *r)
+{
+    const char *o = apr_table_get(r->headers_in, "Origin");
+    const char *self = ap_construct_url(r->pool, "/", r);
+    if (!o) {
+        o = apr_table_get(r->headers_in, "Referer");
+    }
+    if (!o || strcmp(o, "null") == 0) {
+        return o == NULL;
+    }
+    /* self is "scheme://host[:port]/": the origin must be that prefix (without the slash) */
+    return strncasecmp(o, self, strlen(self) - 1) == 0 &&
+           (o[strlen(self) - 1] == '\0' || o[strlen(self) - 1] == '/');
+}
+
+static int post_device(con *c)
+{
+    const char *user = arg(c, "user"), *id = arg(c, "id");
+    const action_def *d = find_action(arg(c, "action"));
+
+    if (!c->api) {
+        int rc = eas_csrf_check(c->sc->admin_secret, c->sc->admin_secret_len, c->r->user,
+                                apr_table_get(c->args, "csrf"), apr_time_now());
+        if (rc != 0 || !same_origin(c->r)) {
+            return fail(c, HTTP_FORBIDDEN, "Refused",
+                        rc > 0 ? "The form has expired: reload the page and try again."
+                               : "The request did not come from this console (CSRF check).");
+        }
+    }
+    if (!user || !id || !d) {
+        return fail(c, HTTP_BAD_REQUEST, "Bad request", "user, id and a known action are needed");
+    }
+    if (d->confirm && !c->api &&
+        (!arg(c, "confirm") || strcmp(apr_table_get(c->args, "confirm"), "yes") != 0)) {
+        return send_body(c, HTTP_OK, HTML_TYPE,
+                         eas_console_confirm(c->r->pool, &c->pg, user, id, d->name));
+    }
+    if (run_action(c, d, user, id) != 0) {
+        return fail(c, HTTP_CONFLICT, "Not done", c->a.err);
+    }
+    CON_LOG(c, APLOG_INFO, "EAS00131", "%s on %s/%s", d->name, ap_escape_logitem(c->r->pool, user),
+            ap_escape_logitem(c->r->pool, id));
+    if (c->api) {
+        return send_body(c, HTTP_OK, JSON_TYPE, "{\"ok\":true}");
+    }
+    if (!strcmp(d->name, "delete")) {
+        return redirect(c, apr_pstrcat(c->r->pool, "/devices?done=delete", NULL));
+    }
+    return redirect(c,
+                    apr_pstrcat(c->r->pool, "/device?user=", eas_url_escape(c->r->pool, user),
+                                "&id=", eas_url_escape(c->r->pool, id), "&done=", d->name, NULL));
+}
+
+/* --- pages ---------------------------------------------------------------------------------- */
+
+static void flash_from_done(con *c)
+{
+    const action_def *d = find_action(arg(c, "done"));
+    if (d) {
+        c->pg.flash = d->done; /* fixed text: nothing from the request is reflected */
+    }
+}
+
+static int get_devices(con *c)
+{
+    eas_table *t;
+    if (eas_admin_device_list(&c->a, c->api ? arg(c, "user") : NULL, &t) != 0) {
+        return fail(c, HTTP_NOT_FOUND, "Not found", c->a.err);
+    }
+    if (c->api) {
+        return send_body(c, HTTP_OK, JSON_TYPE, eas_table_render_json(c->r->pool, t));
+    }
+    flash_from_done(c);
+    return send_body(c, HTTP_OK, HTML_TYPE,
+                     eas_console_devices(c->r->pool, &c->pg, t, arg(c, "user"), arg(c, "q"),
+                                         arg(c, "state"), arg(c, "sort"), arg(c, "desc") != NULL));
+}
+
+static int get_device(con *c)
+{
+    const char *user = arg(c, "user"), *id = arg(c, "id");
+    eas_admin_device_detail d;
+    if (!id) {
+        return fail(c, HTTP_BAD_REQUEST, "Bad request", "id is needed");
+    }
+    if (eas_admin_device_show(&c->a, id, user, &d) != 0) {
+        return fail(c, HTTP_NOT_FOUND, "Not found", c->a.err);
+    }
+    if (c->api) {
+        return send_body(
+            c, HTTP_OK, JSON_TYPE,
+            apr_pstrcat(c->r->pool,
+                        "{\"device\":", eas_table_render_json_row(c->r->pool, d.device, 0),
+                        ",\"policy\":", eas_table_render_json(c->r->pool, d.policy),
+                        ",\"audit\":", eas_table_render_json(c->r->pool, d.audit), "}", NULL));
+    }
+    flash_from_done(c);
+    return send_body(c, HTTP_OK, HTML_TYPE, eas_console_device(c->r->pool, &c->pg, user, id, &d));
+}
+
+static int get_audit(con *c)
+{
+    eas_table *t;
+    if (eas_admin_audit(&c->a, arg(c, "since"), arg(c, "user"), arg(c, "device"), 200, &t) != 0) {
+        return fail(c, HTTP_BAD_REQUEST, "Bad request", c->a.err);
+    }
+    if (c->api) {
+        return send_body(c, HTTP_OK, JSON_TYPE, eas_table_render_json(c->r->pool, t));
+    }
+    return send_body(c, HTTP_OK, HTML_TYPE,
+                     eas_console_audit(c->r->pool, &c->pg, t, arg(c, "since"), arg(c, "user"),
+                                       arg(c, "device")));
+}
+
+static int dispatch(con *c)
+{
+    int get = c->r->method_number == M_GET, post = c->r->method_number == M_POST;
+    const char *rt = c->route;
+
+    if (!strcmp(rt, "") || !strcmp(rt, "/")) {
+        return get ? redirect(c, "/devices") : HTTP_METHOD_NOT_ALLOWED;
+    }
+    if (!strcmp(rt, "/devices") && get) {
+        return get_devices(c);
+    }
+    if (!strcmp(rt, "/device")) {
+        return get ? get_device(c) : post ? post_device(c) : HTTP_METHOD_NOT_ALLOWED;
+    }
+    if (!strcmp(rt, "/audit") && get) {
+        return get_audit(c);
+    }
+    return fail(c, HTTP_NOT_FOUND, "Not found", "No such page.");
+}
+
+static apr_status_t release(void *data)
+{
+    con *c = data;
+    eas_dbpool_release(c->sc->dbpool, c->a.conn);
+    return APR_SUCCESS;
+}
+
+int eas_console_handler(request_rec *r)
+{
+    core_dir_config *cd;
+    con *c;
+    apr_size_t n;
+
+    if (!r->handler || strcmp(r->handler, "eas-admin") != 0) {
+        return DECLINED;
+    }
+    c = apr_pcalloc(r->pool, sizeof(*c));
+    c->r = r;
+    c->sc = eas_srv_config(r->server);
+    ap_allow_methods(r, REPLACE_ALLOW, "GET", "POST", NULL);
+    if (!r->user) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "EAS00132: console without an authenticated user; protect its location "
+                      "with AuthType Basic and Require user ...");
+        return HTTP_UNAUTHORIZED;
+    }
+    /* the base is the <Location> that matched: core keeps its path as the section's name */
+    cd = ap_get_core_module_config(r->per_dir_config);
+    n = cd->d && !cd->r ? strlen(cd->d) : 0;
+    while (n > 0 && cd->d[n - 1] == '/') {
+        --n;
+    }
+    if (!cd->d || cd->r || cd->d[0] != '/' || strncmp(r->uri, cd->d, n) != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "EAS00132: the console needs a plain <Location> (not LocationMatch) for "
+                      "SetHandler eas-admin");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    c->pg.base = apr_pstrndup(r->pool, cd->d, n);
+    c->route = r->uri + n;
+    c->api = strncmp(c->route, "/api/", 5) == 0;
+    if (c->api) {
+        c->route += 4;
+    }
+    c->pg.admin = r->user;
+    c->pg.csrf = eas_csrf_token(r->pool, c->sc->admin_secret, c->sc->admin_secret_len, r->user,
+                                apr_time_now());
+    c->args = apr_table_make(r->pool, 8);
+    if (r->args) {
+        parse_pairs(r->pool, apr_pstrdup(r->pool, r->args), c->args);
+    }
+    if (r->method_number == M_POST) {
+        const char *ct = apr_table_get(r->headers_in, "Content-Type"), *body;
+        apr_size_t len;
+        int rv;
+        if (c->api && !apr_table_get(r->headers_in, API_HDR)) {
+            return fail(c, HTTP_FORBIDDEN, "Refused", "API POSTs need the " API_HDR " header");
+        }
+        if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
+            return fail(c, HTTP_UNSUPPORTED_MEDIA_TYPE, "Bad request",
+                        "POST an application/x-www-form-urlencoded form");
+        }
+        if ((rv = eas_read_body(r, FORM_MAX, &body, &len)) != OK) {
+            return rv;
+        }
+        parse_pairs(r->pool, apr_pstrmemdup(r->pool, body, len), c->args);
+    }
+    if (!c->sc->dbpool || !(c->a.conn = eas_dbpool_acquire(c->sc->dbpool))) {
+        return fail(c, HTTP_SERVICE_UNAVAILABLE, "Database unavailable",
+                    "The database cannot be reached; try again shortly.");
+    }
+    apr_pool_cleanup_register(r->pool, c, release, apr_pool_cleanup_null);
+    c->a.pool = r->pool;
+    c->a.actor = r->user;
+    return dispatch(c);
+}

@@ -1,0 +1,160 @@
+"""The administration console (docs/console.md) over curl: authentication, CSRF, the wipe
+confirmation step, actions audited with the admin as actor, escaping of a hostile device model,
+and the JSON API. The browser tests are test_960."""
+import json
+import re
+from urllib.parse import urlencode
+
+import pytest
+
+from pyeas.env import command
+from test_300_provision import new_device, provision
+
+ADMIN, ADMIN_PW = "conadmin", "console-secret-1"
+PHONE_USER, PHONE_PW = "conphone", "phone-secret-1"
+HOSTILE = '"><script>alert(1)</script>'
+
+
+def console_conf(env):
+    root = env.stack.server_root
+    return f"""<Location /eas-admin>
+    SetHandler eas-admin
+    AuthType Basic
+    AuthName "console"
+    AuthBasicProvider file
+    AuthUserFile "{root}/conf/users.htpasswd"
+    Require user {ADMIN}
+</Location>
+"""
+
+
+def hostile_provision(env, dev):
+    """Provision with DeviceInformation whose Model is hostile HTML."""
+    model = HOSTILE.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    di = (f"<settings:DeviceInformation><settings:Set><settings:Model>{model}</settings:Model>"
+          "<settings:OS>iOS 17.1</settings:OS></settings:Set></settings:DeviceInformation>")
+    xml = ('<?xml version="1.0" encoding="utf-8"?><Provision xmlns="Provision:" '
+           f'xmlns:settings="Settings:">{di}<Policies><Policy><PolicyType>'
+           'MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>')
+    r = command(env, "Provision", xml, device_id=dev, version="16.1", user=PHONE_USER,
+                password=PHONE_PW)
+    assert r.status == 200
+
+
+@pytest.fixture(scope="module")
+def console(env):
+    env.add_user(ADMIN, ADMIN_PW)
+    env.add_user(PHONE_USER, PHONE_PW)
+    env.set_conf(console_conf(env))
+    dev = new_device(env, "CONS")
+    provision(env, dev, "16.1", user=PHONE_USER, password=PHONE_PW)
+    hostile = new_device(env, "HOST")
+    hostile_provision(env, hostile)
+    yield env, dev, hostile
+    env.set_conf("")
+
+
+def get(env, path, user=ADMIN, password=ADMIN_PW, **kw):
+    return env.curl("/eas-admin" + path, user=user, password=password, **kw)
+
+
+def post(env, path, form, user=ADMIN, password=ADMIN_PW, headers=None):
+    h = {"Content-Type": "application/x-www-form-urlencoded"}
+    h.update(headers or {})
+    return env.curl("/eas-admin" + path, method="POST", user=user, password=password, headers=h,
+                    data=urlencode(form))
+
+
+def token(resp):
+    m = re.search(rb'name="csrf" value="([^"]+)"', resp.body)
+    assert m, resp.body[:2000]
+    return m.group(1).decode()
+
+
+def wipe_state(env, dev):
+    return env.psql(f"SELECT wipe_state FROM devices WHERE device_id = '{dev}'")
+
+
+def test_authentication_required(console, env_log):
+    env, dev, _ = console
+    env_log.allow(r"AH01617", r"AH01631")   # httpd's own auth failures
+    assert get(env, "/devices", user=None).status == 401
+    assert get(env, "/devices", password="wrong").status == 401
+    # a valid user of the server who is not the admin
+    assert get(env, "/devices", user=PHONE_USER, password=PHONE_PW).status == 401
+
+
+def test_device_list_and_detail(console):
+    env, dev, _ = console
+    r = get(env, "/devices")
+    assert r.status == 200 and r.header("Content-Type").startswith("text/html")
+    assert f'data-device="{dev}"'.encode() in r.body
+    r = get(env, f"/device?user={PHONE_USER}&id={dev}")
+    assert r.status == 200
+    assert b'id="wipe-state"' in r.body and b'id="action-wipe"' in r.body
+    assert b"http://" not in r.body and b"https://" not in r.body   # nothing external
+    assert get(env, f"/device?user={PHONE_USER}&id=NOSUCHDEV").status == 404
+
+
+def test_hostile_model_is_escaped(console):
+    env, _, hostile = console
+    for path in ("/devices", f"/device?user={PHONE_USER}&id={hostile}", "/audit"):
+        r = get(env, path)
+        assert r.status == 200, path
+        assert b"<script>" not in r.body, path
+    r = get(env, f"/device?user={PHONE_USER}&id={hostile}")
+    assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in r.body
+
+
+def test_csrf(console, env_log):
+    env, dev, _ = console
+    env_log.allow(r"EAS00130")
+    form = {"user": PHONE_USER, "id": dev, "action": "block"}
+    assert post(env, "/device", form).status == 403                      # no token
+    assert post(env, "/device", dict(form, csrf="1.00")).status == 403   # wrong token
+    good = token(get(env, f"/device?user={PHONE_USER}&id={dev}"))
+    r = post(env, "/device", dict(form, csrf=good), headers={"Origin": "https://evil.example"})
+    assert r.status == 403                                                # foreign origin
+    assert env.psql(f"SELECT count(*) FROM audit_log WHERE device_id = '{dev}' "
+                    "AND action LIKE 'access%'") == "0"
+
+
+def test_wipe_confirm_then_cancel_audited(console):
+    env, dev, _ = console
+    page = get(env, f"/device?user={PHONE_USER}&id={dev}")
+    t = token(page)
+    form = {"user": PHONE_USER, "id": dev, "action": "wipe", "csrf": t}
+    r = post(env, "/device", form)
+    assert r.status == 200 and b'id="confirm"' in r.body          # the confirmation step
+    assert wipe_state(env, dev) == "none"
+    r = post(env, "/device", dict(form, confirm="yes"))
+    assert r.status == 303 and "done=wipe" in r.header("Location")
+    assert wipe_state(env, dev) == "requested"
+    r = post(env, "/device", dict(form, action="wipe-cancel"))
+    assert r.status == 303
+    assert wipe_state(env, dev) == "none"
+    actors = env.psql(f"SELECT string_agg(actor || ':' || action, ',' ORDER BY id) FROM audit_log "
+                      f"WHERE device_id = '{dev}' AND action LIKE 'wipe.%'")
+    assert f"{ADMIN}:wipe.request" in actors and f"{ADMIN}:wipe.cancel" in actors, actors
+
+
+def test_json_api(console, env_log):
+    env, dev, _ = console
+    env_log.allow(r"EAS00130")
+    r = get(env, "/api/devices")
+    assert r.status == 200 and r.header("Content-Type").startswith("application/json")
+    devs = json.loads(r.body)
+    assert any(d.get("device_id") == dev for d in devs), devs
+    r = get(env, f"/api/device?user={PHONE_USER}&id={dev}")
+    body = json.loads(r.body)
+    assert set(body) == {"device", "policy", "audit"}
+    form = {"user": PHONE_USER, "id": dev, "action": "quarantine"}
+    assert post(env, "/api/device", form).status == 403      # no API header: refused
+    r = post(env, "/api/device", form, headers={"X-EAS-Console": "api"})
+    assert r.status == 200, r.body
+    r = post(env, "/api/device", dict(form, action="access-clear"), headers={"X-EAS-Console": "api"})
+    assert r.status == 200
+    r = post(env, "/api/device", dict(form, action="explode"), headers={"X-EAS-Console": "api"})
+    assert r.status == 400 and "error" in json.loads(r.body)
+    assert env.psql(f"SELECT count(*) FROM audit_log WHERE device_id = '{dev}' AND actor = "
+                    f"'{ADMIN}' AND action LIKE 'access.%'") == "2"
