@@ -10,6 +10,7 @@
 #include <gmime/gmime.h>
 
 #include "eas_compose.h"
+#include "eas_html.h"
 #include "eas_mime.h"
 
 static void add_addresses(GMimeMessage *m, GMimeAddressType type, const char *list)
@@ -194,33 +195,6 @@ const char *eas_compose_html_inner(apr_pool_t *p, const char *html)
     ++start;
     end = ci_find(start, "</body", 1);
     return end ? apr_pstrmemdup(p, start, (apr_size_t)(end - start)) : start;
-}
-
-static const char *html_escape(apr_pool_t *p, const char *s)
-{
-    GString *o = g_string_new(NULL);
-    const char *out;
-    for (; s && *s; ++s) {
-        switch (*s) {
-        case '&':
-            g_string_append(o, "&amp;");
-            break;
-        case '<':
-            g_string_append(o, "&lt;");
-            break;
-        case '>':
-            g_string_append(o, "&gt;");
-            break;
-        case '"':
-            g_string_append(o, "&quot;");
-            break;
-        default:
-            g_string_append_c(o, *s);
-        }
-    }
-    out = apr_pstrmemdup(p, o->str, o->len);
-    g_string_free(o, TRUE);
-    return out;
 }
 
 /* Text without its trailing line ends (the appended block adds its own spacing). */
@@ -463,7 +437,7 @@ static void original_blocks(apr_pool_t *p, const eas_mime_info *o, int forward, 
                         "Subject: ", o->subject ? o->subject : "", "\nTo: ", pretty(p, o->to), "\n",
                         o->cc && *o->cc ? "Cc: " : "", o->cc && *o->cc ? pretty(p, o->cc) : "",
                         o->cc && *o->cc ? "\n" : "", NULL);
-        char *h = apr_pstrdup(p, html_escape(p, hdr)), *nl;
+        char *h = apr_pstrdup(p, eas_html_escape(p, hdr)), *nl;
         const char *hh = "";
         /* the same header block in HTML, one <br> per line */
         while ((nl = strchr(h, '\n'))) {
@@ -476,7 +450,7 @@ static void original_blocks(apr_pool_t *p, const eas_mime_info *o, int forward, 
     } else {
         const char *attr = eas_compose_attribution(p, o->date, pretty(p, o->from));
         *plain = apr_pstrcat(p, attr, "\n", eas_compose_quote(p, o->text), NULL);
-        *html = apr_pstrcat(p, "<div>", html_escape(p, attr),
+        *html = apr_pstrcat(p, "<div>", eas_html_escape(p, attr),
                             "<br></div>\n<blockquote type=\"cite\" style=\"margin:0 0 0 .8ex;"
                             "border-left:1px solid #ccc;padding-left:1ex\">",
                             inner, "</blockquote>\n", NULL);

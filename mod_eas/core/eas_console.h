@@ -9,9 +9,8 @@
 #include <apr_time.h>
 
 #include "eas_admin.h"
+#include "eas_html.h" /* eas_html_escape */
 
-/* Text for HTML element content and attribute values: & < > " ' escaped; NULL gives "". */
-const char *eas_html_escape(apr_pool_t *p, const char *s);
 /* A query-string component: everything but unreserved characters %-encoded. */
 const char *eas_url_escape(apr_pool_t *p, const char *s);
 
