@@ -12,6 +12,7 @@
 #include <openssl/hmac.h>
 
 #include "eas_console.h"
+#include "eas_console_html.h"
 
 /* --- escaping ----------------------------------------------------------------------------- */
 
@@ -154,217 +155,9 @@ int eas_csrf_check(const unsigned char *secret, apr_size_t secret_len, const cha
     return 0;
 }
 
-/* --- page building ------------------------------------------------------------------------ */
-
-typedef struct sb {
-    apr_pool_t *p;
-    char *buf;
-    apr_size_t len, cap;
-} sb;
-
-static void sb_init(sb *b, apr_pool_t *p)
-{
-    b->p = p;
-    b->cap = 8192;
-    b->len = 0;
-    b->buf = apr_palloc(p, b->cap);
-    b->buf[0] = '\0';
-}
-
-static void put(sb *b, const char *s)
-{
-    apr_size_t n = strlen(s);
-    if (b->len + n + 1 > b->cap) {
-        apr_size_t cap = b->cap * 2;
-        char *nb;
-        while (b->len + n + 1 > cap) {
-            cap *= 2;
-        }
-        nb = apr_palloc(b->p, cap);
-        memcpy(nb, b->buf, b->len);
-        b->buf = nb;
-        b->cap = cap;
-    }
-    memcpy(b->buf + b->len, s, n + 1);
-    b->len += n;
-}
-
-/* Escaped text. */
-static void put_esc(sb *b, const char *s)
-{
-    put(b, eas_html_escape(b->p, s));
-}
-
-/* Raw markup (literal) followed by escaped text followed by raw markup. */
-static void put3(sb *b, const char *pre, const char *text, const char *post)
-{
-    put(b, pre);
-    put_esc(b, text);
-    put(b, post);
-}
-
-static const char *base_of(const eas_console_page *pg)
-{
-    return pg && pg->base ? pg->base : "";
-}
-
-/* base + route + "?k=v&..." (n pairs, empty values left out); the result is NOT yet escaped for
- * HTML: callers pass it through put_esc (so "&" becomes "&amp;" in the attribute). */
-static const char *url(apr_pool_t *p, const char *base, const char *route, const char *const *kv,
-                       int n)
-{
-    const char *u = apr_pstrcat(p, base, route, NULL);
-    char sep = '?';
-    int i;
-
-    for (i = 0; i < n; ++i) {
-        const char *v = kv[2 * i + 1];
-        if (v && *v) {
-            u = apr_psprintf(p, "%s%c%s=%s", u, sep, kv[2 * i], eas_url_escape(p, v));
-            sep = '&';
-        }
-    }
-    return u;
-}
-
-static const char *device_url(apr_pool_t *p, const char *base, const char *user, const char *id)
-{
-    const char *kv[] = {"user", user, "id", id};
-    return url(p, base, "/device", kv, 2);
-}
-
-static const char style[] =
-    "body{font-family:system-ui,sans-serif;margin:0;color:#222;background:#fafafa}"
-    "nav{background:#2d3e50;color:#fff;padding:.5em 1em;display:flex;gap:1em;align-items:center}"
-    "nav a{color:#fff;text-decoration:none}nav a:hover{text-decoration:underline}"
-    "nav .admin{margin-left:auto;opacity:.8}"
-    "main{padding:1em}h1{font-size:1.4em}"
-    "table{border-collapse:collapse;background:#fff}"
-    "th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}"
-    "th{background:#eee}th a{color:inherit}tr:nth-child(even) td{background:#f5f5f5}"
-    "dl#device{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}"
-    "dt{font-weight:bold}dd{margin:0}.null{color:#999}"
-    ".flash{padding:.5em 1em;margin:1em;border:1px solid #4a4;background:#efe}"
-    ".flash.error{border-color:#c44;background:#fee}"
-    "form.filter{margin:.5em 0}form.filter label{margin-right:1em}"
-    ".actions{display:flex;flex-wrap:wrap;gap:.5em;margin:.5em 0}"
-    "form.action{display:inline}button.danger{background:#c44;color:#fff;border:1px solid #a22}"
-    "code{white-space:pre-wrap;word-break:break-all}";
-
-static void page_start(sb *b, const eas_console_page *pg, const char *title)
-{
-    const char *base = base_of(pg);
-
-    put(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    put3(b, "<title>", title, " - mod_eas console</title>\n");
-    put(b, "<style>");
-    put(b, style);
-    put(b, "</style>\n</head>\n<body>\n<nav>");
-    put3(b, "<a href=\"", apr_pstrcat(b->p, base, "/", NULL), "\">Overview</a>");
-    put3(b, "<a href=\"", apr_pstrcat(b->p, base, "/devices", NULL), "\">Devices</a>");
-    put3(b, "<a href=\"", apr_pstrcat(b->p, base, "/audit", NULL), "\">Audit</a>");
-    put3(b, "<a href=\"", apr_pstrcat(b->p, base, "/policies", NULL), "\">Policies</a>");
-    put3(b, "<span class=\"admin\">", pg ? pg->admin : NULL, "</span>");
-    put(b, "</nav>\n");
-    if (pg && pg->flash) {
-        put(b, pg->flash_error ? "<div class=\"flash error\" role=\"alert\">"
-                               : "<div class=\"flash\" role=\"status\">");
-        put_esc(b, pg->flash);
-        put(b, "</div>\n");
-    }
-    put3(b, "<main>\n<h1>", title, "</h1>\n");
-}
-
-static const char *page_end(sb *b)
-{
-    put(b, "</main>\n</body>\n</html>\n");
-    return b->buf;
-}
-
-static void hidden(sb *b, const char *name, const char *value)
-{
-    put3(b, "<input type=\"hidden\" name=\"", name, "\" value=\"");
-    put_esc(b, value);
-    put(b, "\">");
-}
-
-static void text_input(sb *b, const char *label, const char *name, const char *value)
-{
-    put3(b, "<label>", label, " ");
-    put3(b, "<input type=\"text\" name=\"", name, "\" value=\"");
-    put_esc(b, value);
-    put(b, "\"></label>");
-}
-
-/* A cell: NULL shows as a dimmed dash so it differs from an empty string. */
-static void cell(sb *b, const char *v)
-{
-    if (v) {
-        put_esc(b, v);
-    } else {
-        put(b, "<span class=\"null\">&#8212;</span>");
-    }
-}
-
-/* First column whose name is one of names (NULL-terminated), or -1. */
-static int col_of(const eas_table *t, const char *const *names)
-{
-    int c;
-    for (; t && *names; ++names) {
-        if ((c = eas_table_col(t, *names)) >= 0) {
-            return c;
-        }
-    }
-    return -1;
-}
-
 static const char *const wipe_cols[] = {"wipe", "wipe_state", NULL};
 static const char *const access_cols[] = {"access", "access_state", NULL};
 static const char *const protocol_cols[] = {"protocol", "protocol_version", NULL};
-
-static const char *row_cell(const eas_table *t, int row, int col)
-{
-    return col >= 0 ? eas_table_cell(t, row, col) : NULL;
-}
-
-/* A generic table, rows in order or reversed; user/device_id cells link to the device page. */
-static void table(sb *b, const char *id, const eas_table *t, const char *base, int reverse)
-{
-    int ucol = eas_table_col(t, "user"), dcol = eas_table_col(t, "device_id"), n, i, c;
-
-    put3(b, "<table id=\"", id, "\">\n<thead><tr>");
-    for (c = 0; c < t->ncols; ++c) {
-        put3(b, "<th>", t->names[c], "</th>");
-    }
-    put(b, "</tr></thead>\n<tbody>\n");
-    n = t->rows ? t->rows->nelts : 0;
-    for (i = 0; i < n; ++i) {
-        int r = reverse ? n - 1 - i : i;
-        const char *u = row_cell(t, r, ucol), *d = row_cell(t, r, dcol);
-        put(b, "<tr>");
-        for (c = 0; c < t->ncols; ++c) {
-            const char *v = eas_table_cell(t, r, c);
-            put(b, "<td>");
-            if (c == dcol && u && d) {
-                put3(b, "<a href=\"", device_url(b->p, base, u, d), "\">");
-                cell(b, v);
-                put(b, "</a>");
-            } else if (t->types && t->types[c] == EAS_COL_JSON && v) {
-                put3(b, "<code>", v, "</code>");
-            } else {
-                cell(b, v);
-            }
-            put(b, "</td>");
-        }
-        put(b, "</tr>\n");
-    }
-    if (n == 0) {
-        put(b, apr_psprintf(b->p, "<tr><td colspan=\"%d\" class=\"null\">(none)</td></tr>\n",
-                            t->ncols > 0 ? t->ncols : 1));
-    }
-    put(b, "</tbody>\n</table>\n");
-}
 
 /* --- device list -------------------------------------------------------------------------- */
 
@@ -396,7 +189,7 @@ static int row_matches(const eas_table *t, int r, int ucol, const char *filter_u
         }
     }
     if (state && *state) {
-        const char *w = row_cell(t, r, wcol), *a = row_cell(t, r, acol);
+        const char *w = eas_con_row_cell(t, r, wcol), *a = eas_con_row_cell(t, r, acol);
         if (!(w && strcmp(w, state) == 0) && !(a && strcmp(a, state) == 0)) {
             return 0;
         }
@@ -421,26 +214,26 @@ const char *eas_console_devices(apr_pool_t *p, const eas_console_page *pg, const
 {
     static const char *const states[] = {"",     "allow",     "block", "quarantine",
                                          "none", "requested", "sent",  "acknowledged"};
-    const char *base = base_of(pg);
-    sb b;
+    const char *base = eas_con_base(pg);
+    eas_sb b;
     int ucol, dcol, wcol, acol, scol, n = 0, total, i, c;
     sort_key *keys;
     size_t s;
 
-    sb_init(&b, p);
-    page_start(&b, pg, "Devices");
+    eas_sb_init(&b, p);
+    eas_con_page_start(&b, pg, "Devices");
 
-    put3(&b, "<form method=\"get\" action=\"", apr_pstrcat(p, base, "/devices", NULL),
-         "\" class=\"filter\">");
-    text_input(&b, "User", "user", filter_user);
-    text_input(&b, "Search", "q", q);
-    put(&b, "<label>State <select name=\"state\">");
+    eas_put3(&b, "<form method=\"get\" action=\"", apr_pstrcat(p, base, "/devices", NULL),
+             "\" class=\"filter\">");
+    eas_con_text_input(&b, "User", "user", filter_user);
+    eas_con_text_input(&b, "Search", "q", q);
+    eas_put(&b, "<label>State <select name=\"state\">");
     for (s = 0; s < sizeof(states) / sizeof(states[0]); ++s) {
-        put3(&b, "<option value=\"", states[s], "\"");
+        eas_put3(&b, "<option value=\"", states[s], "\"");
         if ((state ? state : "")[0] ? !strcmp(state, states[s]) : !*states[s]) {
-            put(&b, " selected");
+            eas_put(&b, " selected");
         }
-        put3(&b, ">", *states[s] ? states[s] : "any", "</option>");
+        eas_put3(&b, ">", *states[s] ? states[s] : "any", "</option>");
     }
     if (state && *state) {
         int known = 0;
@@ -448,34 +241,34 @@ const char *eas_console_devices(apr_pool_t *p, const eas_console_page *pg, const
             known |= !strcmp(state, states[s]);
         }
         if (!known) {
-            put3(&b, "<option value=\"", state, "\" selected>");
-            put3(&b, "", state, "</option>");
+            eas_put3(&b, "<option value=\"", state, "\" selected>");
+            eas_put3(&b, "", state, "</option>");
         }
     }
-    put(&b, "</select></label>");
+    eas_put(&b, "</select></label>");
     if (sort && *sort) {
-        hidden(&b, "sort", sort);
+        eas_con_hidden(&b, "sort", sort);
         if (desc) {
-            hidden(&b, "desc", "1");
+            eas_con_hidden(&b, "desc", "1");
         }
     }
-    put(&b, "<button type=\"submit\">Filter</button></form>\n");
+    eas_put(&b, "<button type=\"submit\">Filter</button></form>\n");
 
     if (!devices) {
-        put(&b, "<p class=\"null\">No device list.</p>\n");
-        return page_end(&b);
+        eas_put(&b, "<p class=\"null\">No device list.</p>\n");
+        return eas_con_page_end(&b);
     }
     ucol = eas_table_col(devices, "user");
     dcol = eas_table_col(devices, "device_id");
-    wcol = col_of(devices, wipe_cols);
-    acol = col_of(devices, access_cols);
+    wcol = eas_con_col_of(devices, wipe_cols);
+    acol = eas_con_col_of(devices, access_cols);
     scol = sort && *sort ? eas_table_col(devices, sort) : -1;
     total = devices->rows ? devices->rows->nelts : 0;
     keys = apr_pcalloc(p, sizeof(*keys) * (apr_size_t)(total + 1));
     for (i = 0; i < total; ++i) {
         if (row_matches(devices, i, ucol, filter_user, q, wcol, acol, state)) {
             keys[n].row = i;
-            keys[n].v = row_cell(devices, i, scol);
+            keys[n].v = eas_con_row_cell(devices, i, scol);
             keys[n].desc = desc;
             ++n;
         }
@@ -484,50 +277,50 @@ const char *eas_console_devices(apr_pool_t *p, const eas_console_page *pg, const
         qsort(keys, (size_t)n, sizeof(*keys), sort_cmp);
     }
 
-    put(&b, apr_psprintf(p, "<p class=\"count\">%d of %d devices</p>\n", n, total));
-    put(&b, "<table id=\"devices\">\n<thead><tr>");
+    eas_put(&b, apr_psprintf(p, "<p class=\"count\">%d of %d devices</p>\n", n, total));
+    eas_put(&b, "<table id=\"devices\">\n<thead><tr>");
     for (c = 0; c < devices->ncols; ++c) {
         const char *name = devices->names[c];
         int on = c == scol, next_desc = on && !desc;
         const char *kv[] = {"user", filter_user, "q",  q,      "state",
                             state,  "sort",      name, "desc", next_desc ? "1" : NULL};
-        put(&b, on ? (desc ? "<th aria-sort=\"descending\">" : "<th aria-sort=\"ascending\">")
-                   : "<th>");
-        put3(&b, "<a href=\"", url(p, base, "/devices", kv, 5), "\">");
-        put_esc(&b, name);
+        eas_put(&b, on ? (desc ? "<th aria-sort=\"descending\">" : "<th aria-sort=\"ascending\">")
+                       : "<th>");
+        eas_put3(&b, "<a href=\"", eas_con_url(p, base, "/devices", kv, 5), "\">");
+        eas_put_esc(&b, name);
         if (on) {
-            put(&b, desc ? " &#9660;" : " &#9650;");
+            eas_put(&b, desc ? " &#9660;" : " &#9650;");
         }
-        put(&b, "</a></th>");
+        eas_put(&b, "</a></th>");
     }
-    put(&b, "</tr></thead>\n<tbody>\n");
+    eas_put(&b, "</tr></thead>\n<tbody>\n");
     for (i = 0; i < n; ++i) {
         int r = keys[i].row;
-        const char *u = row_cell(devices, r, ucol), *d = row_cell(devices, r, dcol);
-        const char *href = device_url(p, base, u, d);
+        const char *u = eas_con_row_cell(devices, r, ucol), *d = eas_con_row_cell(devices, r, dcol);
+        const char *href = eas_con_device_url(p, base, u, d);
 
-        put3(&b, "<tr data-device=\"", d, "\">");
+        eas_put3(&b, "<tr data-device=\"", d, "\">");
         for (c = 0; c < devices->ncols; ++c) {
             const char *v = eas_table_cell(devices, r, c);
-            put(&b, "<td>");
+            eas_put(&b, "<td>");
             if (c == dcol) {
-                put3(&b, "<a href=\"", href, "\">");
-                cell(&b, v);
-                put(&b, "</a>");
+                eas_put3(&b, "<a href=\"", href, "\">");
+                eas_con_cell(&b, v);
+                eas_put(&b, "</a>");
             } else {
-                cell(&b, v);
+                eas_con_cell(&b, v);
             }
-            put(&b, "</td>");
+            eas_put(&b, "</td>");
         }
-        put(&b, "</tr>\n");
+        eas_put(&b, "</tr>\n");
     }
     if (n == 0) {
-        put(&b,
-            apr_psprintf(p, "<tr><td colspan=\"%d\" class=\"null\">No device matches.</td></tr>\n",
-                         devices->ncols > 0 ? devices->ncols : 1));
+        eas_put(&b, apr_psprintf(
+                        p, "<tr><td colspan=\"%d\" class=\"null\">No device matches.</td></tr>\n",
+                        devices->ncols > 0 ? devices->ncols : 1));
     }
-    put(&b, "</tbody>\n</table>\n");
-    return page_end(&b);
+    eas_put(&b, "</tbody>\n</table>\n");
+    return eas_con_page_end(&b);
 }
 
 /* --- one device --------------------------------------------------------------------------- */
@@ -564,61 +357,61 @@ static const action_def *action_find(const char *action)
     return NULL;
 }
 
-static void action_fields(sb *b, const eas_console_page *pg, const char *user,
+static void action_fields(eas_sb *b, const eas_console_page *pg, const char *user,
                           const char *device_id, const char *action)
 {
-    hidden(b, "user", user);
-    hidden(b, "id", device_id);
-    hidden(b, "action", action);
-    hidden(b, "csrf", pg ? pg->csrf : NULL);
+    eas_con_hidden(b, "user", user);
+    eas_con_hidden(b, "id", device_id);
+    eas_con_hidden(b, "action", action);
+    eas_con_hidden(b, "csrf", pg ? pg->csrf : NULL);
 }
 
-static void action_form(sb *b, const eas_console_page *pg, const char *user, const char *device_id,
-                        const action_def *a)
+static void action_form(eas_sb *b, const eas_console_page *pg, const char *user,
+                        const char *device_id, const action_def *a)
 {
-    put3(b, "<form method=\"post\" action=\"", apr_pstrcat(b->p, base_of(pg), "/device", NULL),
-         "\" class=\"action\">");
+    eas_put3(b, "<form method=\"post\" action=\"",
+             apr_pstrcat(b->p, eas_con_base(pg), "/device", NULL), "\" class=\"action\">");
     action_fields(b, pg, user, device_id, a->action);
-    put3(b, "<button type=\"submit\" name=\"go\" id=\"action-", a->action, "\"");
-    put(b, a->danger ? " class=\"danger\">" : ">");
-    put_esc(b, a->label);
-    put(b, "</button></form>\n");
+    eas_put3(b, "<button type=\"submit\" name=\"go\" id=\"action-", a->action, "\"");
+    eas_put(b, a->danger ? " class=\"danger\">" : ">");
+    eas_put_esc(b, a->label);
+    eas_put(b, "</button></form>\n");
 }
 
 const char *eas_console_device(apr_pool_t *p, const eas_console_page *pg, const char *user,
                                const char *device_id, const eas_admin_device_detail *d)
 {
-    const char *base = base_of(pg), *protocol = NULL;
+    const char *base = eas_con_base(pg), *protocol = NULL;
     const eas_table *dev = d ? d->device : NULL;
-    sb b;
+    eas_sb b;
     int c, wcol, acol;
     size_t i;
 
-    sb_init(&b, p);
-    page_start(
+    eas_sb_init(&b, p);
+    eas_con_page_start(
         &b, pg,
         apr_pstrcat(p, "Device ", device_id ? device_id : "", " (", user ? user : "", ")", NULL));
 
-    put(&b, "<h2>Device</h2>\n");
+    eas_put(&b, "<h2>Device</h2>\n");
     if (dev && dev->rows && dev->rows->nelts > 0) {
-        wcol = col_of(dev, wipe_cols);
-        acol = col_of(dev, access_cols);
-        protocol = row_cell(dev, 0, col_of(dev, protocol_cols));
-        put(&b, "<dl id=\"device\">\n");
+        wcol = eas_con_col_of(dev, wipe_cols);
+        acol = eas_con_col_of(dev, access_cols);
+        protocol = eas_con_row_cell(dev, 0, eas_con_col_of(dev, protocol_cols));
+        eas_put(&b, "<dl id=\"device\">\n");
         for (c = 0; c < dev->ncols; ++c) {
-            put3(&b, "<dt>", dev->names[c], "</dt>");
-            put(&b, c == wcol   ? "<dd id=\"wipe-state\">"
-                    : c == acol ? "<dd id=\"access-state\">"
-                                : "<dd>");
-            cell(&b, eas_table_cell(dev, 0, c));
-            put(&b, "</dd>\n");
+            eas_put3(&b, "<dt>", dev->names[c], "</dt>");
+            eas_put(&b, c == wcol   ? "<dd id=\"wipe-state\">"
+                        : c == acol ? "<dd id=\"access-state\">"
+                                    : "<dd>");
+            eas_con_cell(&b, eas_table_cell(dev, 0, c));
+            eas_put(&b, "</dd>\n");
         }
-        put(&b, "</dl>\n");
+        eas_put(&b, "</dl>\n");
     } else {
-        put(&b, "<p class=\"null\">No device data.</p>\n");
+        eas_put(&b, "<p class=\"null\">No device data.</p>\n");
     }
 
-    put(&b, "<h2>Actions</h2>\n<div class=\"actions\">\n");
+    eas_put(&b, "<h2>Actions</h2>\n<div class=\"actions\">\n");
     for (i = 0; i < sizeof(actions) / sizeof(actions[0]); ++i) {
         /* an account-only wipe exists from ActiveSync 16.1 on; the core refuses it otherwise */
         if (!strcmp(actions[i].action, "account-wipe") &&
@@ -627,49 +420,49 @@ const char *eas_console_device(apr_pool_t *p, const eas_console_page *pg, const 
         }
         action_form(&b, pg, user, device_id, &actions[i]);
     }
-    put(&b, "</div>\n");
+    eas_put(&b, "</div>\n");
 
-    put(&b, "<h2>Effective policy</h2>\n");
+    eas_put(&b, "<h2>Effective policy</h2>\n");
     if (d && d->policy) {
-        table(&b, "policy", d->policy, base, 0);
+        eas_con_table(&b, "policy", d->policy, base, 0);
     } else {
-        put(&b, "<p class=\"null\">No policy.</p>\n");
+        eas_put(&b, "<p class=\"null\">No policy.</p>\n");
     }
-    put(&b, "<h2>Recent audit entries</h2>\n");
+    eas_put(&b, "<h2>Recent audit entries</h2>\n");
     if (d && d->audit) {
-        table(&b, "audit", d->audit, base, 1); /* the core gives newest last */
+        eas_con_table(&b, "audit", d->audit, base, 1); /* the core gives newest last */
     } else {
-        put(&b, "<p class=\"null\">No audit entries.</p>\n");
+        eas_put(&b, "<p class=\"null\">No audit entries.</p>\n");
     }
-    return page_end(&b);
+    return eas_con_page_end(&b);
 }
 
 const char *eas_console_confirm(apr_pool_t *p, const eas_console_page *pg, const char *user,
                                 const char *device_id, const char *action)
 {
     const action_def *a = action_find(action);
-    sb b;
+    eas_sb b;
 
-    sb_init(&b, p);
-    page_start(&b, pg, a ? apr_pstrcat(p, "Confirm: ", a->label, NULL) : "Confirm");
-    put(&b, "<p class=\"confirm\">");
+    eas_sb_init(&b, p);
+    eas_con_page_start(&b, pg, a ? apr_pstrcat(p, "Confirm: ", a->label, NULL) : "Confirm");
+    eas_put(&b, "<p class=\"confirm\">");
     if (a && a->what) {
-        put3(&b, "This will ", a->what, "");
+        eas_put3(&b, "This will ", a->what, "");
     } else {
-        put3(&b, "This will perform the action \"", action, "\"");
+        eas_put3(&b, "This will perform the action \"", action, "\"");
     }
-    put3(&b, " on device <strong>", device_id, "</strong>");
-    put3(&b, " of user <strong>", user, "</strong>.</p>\n");
-    put3(&b, "<form method=\"post\" action=\"", apr_pstrcat(p, base_of(pg), "/device", NULL),
-         "\" class=\"confirm\">");
+    eas_put3(&b, " on device <strong>", device_id, "</strong>");
+    eas_put3(&b, " of user <strong>", user, "</strong>.</p>\n");
+    eas_put3(&b, "<form method=\"post\" action=\"",
+             apr_pstrcat(p, eas_con_base(pg), "/device", NULL), "\" class=\"confirm\">");
     action_fields(&b, pg, user, device_id, action);
-    hidden(&b, "confirm", "yes");
-    put(&b, "<button type=\"submit\" name=\"go\" id=\"confirm\" class=\"danger\">");
-    put_esc(&b, a && a->confirm_label ? a->confirm_label : "Confirm");
-    put(&b, "</button> ");
-    put3(&b, "<a id=\"cancel\" href=\"", device_url(p, base_of(pg), user, device_id),
-         "\">Cancel</a></form>\n");
-    return page_end(&b);
+    eas_con_hidden(&b, "confirm", "yes");
+    eas_put(&b, "<button type=\"submit\" name=\"go\" id=\"confirm\" class=\"danger\">");
+    eas_put_esc(&b, a && a->confirm_label ? a->confirm_label : "Confirm");
+    eas_put(&b, "</button> ");
+    eas_put3(&b, "<a id=\"cancel\" href=\"",
+             eas_con_device_url(p, eas_con_base(pg), user, device_id), "\">Cancel</a></form>\n");
+    return eas_con_page_end(&b);
 }
 
 /* --- audit, messages ---------------------------------------------------------------------- */
@@ -677,32 +470,32 @@ const char *eas_console_confirm(apr_pool_t *p, const eas_console_page *pg, const
 const char *eas_console_audit(apr_pool_t *p, const eas_console_page *pg, const eas_table *audit,
                               const char *since, const char *user, const char *device_id)
 {
-    const char *base = base_of(pg);
-    sb b;
+    const char *base = eas_con_base(pg);
+    eas_sb b;
 
-    sb_init(&b, p);
-    page_start(&b, pg, "Audit log");
-    put3(&b, "<form method=\"get\" action=\"", apr_pstrcat(p, base, "/audit", NULL),
-         "\" class=\"filter\">");
-    text_input(&b, "Since", "since", since);
-    text_input(&b, "User", "user", user);
-    text_input(&b, "Device", "device", device_id);
-    put(&b, "<button type=\"submit\">Filter</button></form>\n");
+    eas_sb_init(&b, p);
+    eas_con_page_start(&b, pg, "Audit log");
+    eas_put3(&b, "<form method=\"get\" action=\"", apr_pstrcat(p, base, "/audit", NULL),
+             "\" class=\"filter\">");
+    eas_con_text_input(&b, "Since", "since", since);
+    eas_con_text_input(&b, "User", "user", user);
+    eas_con_text_input(&b, "Device", "device", device_id);
+    eas_put(&b, "<button type=\"submit\">Filter</button></form>\n");
     if (audit) {
-        table(&b, "audit", audit, base, 1); /* the core gives oldest first */
+        eas_con_table(&b, "audit", audit, base, 1); /* the core gives oldest first */
     } else {
-        put(&b, "<p class=\"null\">No audit entries.</p>\n");
+        eas_put(&b, "<p class=\"null\">No audit entries.</p>\n");
     }
-    return page_end(&b);
+    return eas_con_page_end(&b);
 }
 
 const char *eas_console_message(apr_pool_t *p, const eas_console_page *pg, const char *title,
                                 const char *message)
 {
-    sb b;
+    eas_sb b;
 
-    sb_init(&b, p);
-    page_start(&b, pg, title ? title : "");
-    put3(&b, "<p class=\"message\">", message, "</p>\n");
-    return page_end(&b);
+    eas_sb_init(&b, p);
+    eas_con_page_start(&b, pg, title ? title : "");
+    eas_put3(&b, "<p class=\"message\">", message, "</p>\n");
+    return eas_con_page_end(&b);
 }
