@@ -261,8 +261,8 @@ class Stack:
                 f.write(extra_conf)
         self._chown(self.server_root)
 
-    def add_user(self, name, password):
-        path = os.path.join(self.server_root, "conf", "users.htpasswd")
+    def add_user(self, name, password, file="users.htpasswd"):
+        path = os.path.join(self.server_root, "conf", file)
         flags = "-bB" if os.path.exists(path) else "-cbB"
         self.run(["htpasswd", flags, "-C", "5", path, name, password])
         self._chown(path)
@@ -343,6 +343,9 @@ class Stack:
             self.state["demo_password"] = secrets.token_urlsafe(12)
         self.state["demo_user"] = "demo"
         self.add_user("demo", self.state["demo_password"])
+        if not self.state.get("admin_password"):
+            self.state["admin_password"] = secrets.token_urlsafe(12)
+        self.add_user("admin", self.state["admin_password"], file="admins.htpasswd")
         self._save_state()
         self.httpd_start()
 
@@ -384,7 +387,9 @@ Autodiscover (what a phone asks when given only an address and a password):
     --data '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006"><Request><EMailAddress>{user}@example.test</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006</AcceptableResponseSchema></Request></Autodiscover>'
 Deliver a message to the demo mailbox (any RFC 5322 file; see docs/mailstore.md for Postfix):
   printf 'Subject: hello\\n\\nfirst message\\n' | build/bin/eas-deliver --db "{st.conninfo}" --user {user} --create-user
-Administer devices and policies:
+Administer devices and policies in the browser (user admin, password {st.state["admin_password"]}):
+  {st.url}/eas-admin/
+or on the command line:
   build/bin/easctl --db "{st.conninfo}" device list
 Stop with: make stop
 """)
