@@ -79,27 +79,14 @@ static int send_error(request_rec *r, int code, const char *message)
  * form-decoded: 1 found (*out), 0 absent, -1 present but not decodable (%zz, %00). */
 static int query_arg(request_rec *r, const char *key, const char **out)
 {
-    char *args, *tok, *state;
-    *out = NULL;
-    if (!r->args) {
-        return 0;
+    apr_table_t *args = apr_table_make(r->pool, 4), *bad = apr_table_make(r->pool, 1);
+
+    eas_form_parse(r->pool, r->args, args, bad);
+    *out = apr_table_get(args, key); /* apr tables compare keys case-insensitively */
+    if (apr_table_get(bad, key)) {
+        return -1;
     }
-    args = apr_pstrdup(r->pool, r->args);
-    for (tok = apr_strtok(args, "&", &state); tok; tok = apr_strtok(NULL, "&", &state)) {
-        char *eq = strchr(tok, '=');
-        if (!eq) {
-            continue;
-        }
-        *eq = '\0';
-        if (ap_unescape_urlencoded(tok) == OK && strcasecmp(tok, key) == 0) {
-            if (ap_unescape_urlencoded(eq + 1) != OK) {
-                return -1;
-            }
-            *out = eq + 1;
-            return 1;
-        }
-    }
-    return 0;
+    return *out != NULL;
 }
 
 /* --- whose address ------------------------------------------------------------------------ */

@@ -1,6 +1,7 @@
 /* eas_body.c — request bodies for the modules (eas_body.h). */
 #include <string.h>
 
+#include "apr_strings.h"
 #include "httpd.h"
 #include "http_protocol.h"
 
@@ -65,4 +66,29 @@ int eas_read_body(request_rec *r, apr_off_t limit, const char **body, apr_size_t
     *body = buf;
     *body_len = len;
     return OK;
+}
+
+int eas_form_parse(apr_pool_t *p, const char *s, apr_table_t *out, apr_table_t *bad)
+{
+    char *tok, *state;
+    int rc = 0;
+
+    for (tok = apr_strtok(apr_pstrdup(p, s ? s : ""), "&", &state); tok;
+         tok = apr_strtok(NULL, "&", &state)) {
+        char *eq = strchr(tok, '='), *raw;
+        if (!eq) {
+            continue;
+        }
+        *eq = '\0';
+        raw = apr_pstrdup(p, tok);
+        if (ap_unescape_urlencoded(tok) == OK && ap_unescape_urlencoded(eq + 1) == OK) {
+            apr_table_add(out, tok, eq + 1);
+        } else {
+            rc = -1;
+            if (bad) {
+                apr_table_add(bad, raw, "");
+            }
+        }
+    }
+    return rc;
 }
