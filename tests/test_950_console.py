@@ -158,3 +158,27 @@ def test_json_api(console, env_log):
     assert r.status == 400 and "error" in json.loads(r.body)
     assert env.psql(f"SELECT count(*) FROM audit_log WHERE device_id = '{dev}' AND actor = "
                     f"'{ADMIN}' AND action LIKE 'access.%'") == "2"
+
+
+def test_list_columns_and_policy_state(console):
+    env, dev, _ = console
+    fresh = new_device(env, "NOPR")
+    r = command(env, "FolderSync", '<FolderSync xmlns="FolderHierarchy:"><SyncKey>0</SyncKey>'
+                '</FolderSync>', device_id=fresh, version="16.1", user=PHONE_USER, password=PHONE_PW)
+    assert r.status in (200, 449)            # not provisioned: refused, but the device is known
+    devs = {d["device_id"]: d for d in json.loads(get(env, f"/api/devices?user={PHONE_USER}").body)}
+    for col in ("user", "model", "device_type", "os", "protocol", "first_seen", "last_seen",
+                "policy", "wipe", "access"):
+        assert col in devs[dev], col
+    assert devs[dev]["policy"] == "current" and devs[fresh]["policy"] == "unprovisioned"
+    r = get(env, "/devices?state=unprovisioned")
+    assert f'data-device="{fresh}"'.encode() in r.body and f'data-device="{dev}"'.encode() not in r.body
+    r = get(env, "/devices?state=current&sort=first_seen&desc=1")
+    assert f'data-device="{dev}"'.encode() in r.body and f'data-device="{fresh}"'.encode() not in r.body
+    # a policy change since it provisioned shows as "changed" until the device comes back
+    assert env.easctl("policy", "set", "--global", "MaxInactivityTimeDeviceLock", "600").returncode == 0
+    try:
+        devs = {d["device_id"]: d for d in json.loads(get(env, "/api/devices").body)}
+        assert devs[dev]["policy"] == "changed"
+    finally:
+        env.easctl("policy", "unset", "--global", "MaxInactivityTimeDeviceLock")

@@ -157,6 +157,7 @@ int eas_csrf_check(const unsigned char *secret, apr_size_t secret_len, const cha
 
 static const char *const wipe_cols[] = {"wipe", "wipe_state", NULL};
 static const char *const access_cols[] = {"access", "access_state", NULL};
+static const char *const policy_cols[] = {"policy", NULL};
 static const char *const protocol_cols[] = {"protocol", "protocol_version", NULL};
 
 /* --- device list -------------------------------------------------------------------------- */
@@ -177,8 +178,9 @@ static int sort_cmp(const void *a, const void *b)
     return x->desc ? -c : c;
 }
 
+/* state matches the wipe, access or policy column (their values are distinct words). */
 static int row_matches(const eas_table *t, int r, int ucol, const char *filter_user, const char *q,
-                       int wcol, int acol, const char *state)
+                       const int *state_cols, const char *state)
 {
     int c;
 
@@ -189,8 +191,13 @@ static int row_matches(const eas_table *t, int r, int ucol, const char *filter_u
         }
     }
     if (state && *state) {
-        const char *w = eas_con_row_cell(t, r, wcol), *a = eas_con_row_cell(t, r, acol);
-        if (!(w && strcmp(w, state) == 0) && !(a && strcmp(a, state) == 0)) {
+        for (c = 0; c < 3; ++c) {
+            const char *v = eas_con_row_cell(t, r, state_cols[c]);
+            if (v && strcmp(v, state) == 0) {
+                break;
+            }
+        }
+        if (c == 3) {
             return 0;
         }
     }
@@ -212,11 +219,12 @@ const char *eas_console_devices(apr_pool_t *p, const eas_console_page *pg, const
                                 const char *filter_user, const char *q, const char *state,
                                 const char *sort, int desc)
 {
-    static const char *const states[] = {"",     "allow",     "block", "quarantine",
-                                         "none", "requested", "sent",  "acknowledged"};
+    static const char *const states[] = {"",        "allow",     "block",   "quarantine",
+                                         "none",    "requested", "sent",    "acknowledged",
+                                         "current", "changed",   "pending", "unprovisioned"};
     const char *base = eas_con_base(pg);
     eas_sb b;
-    int ucol, dcol, wcol, acol, scol, n = 0, total, i, c;
+    int ucol, dcol, state_cols[3], scol, n = 0, total, i, c;
     sort_key *keys;
     size_t s;
 
@@ -260,13 +268,14 @@ const char *eas_console_devices(apr_pool_t *p, const eas_console_page *pg, const
     }
     ucol = eas_table_col(devices, "user");
     dcol = eas_table_col(devices, "device_id");
-    wcol = eas_con_col_of(devices, wipe_cols);
-    acol = eas_con_col_of(devices, access_cols);
+    state_cols[0] = eas_con_col_of(devices, wipe_cols);
+    state_cols[1] = eas_con_col_of(devices, access_cols);
+    state_cols[2] = eas_con_col_of(devices, policy_cols);
     scol = sort && *sort ? eas_table_col(devices, sort) : -1;
     total = devices->rows ? devices->rows->nelts : 0;
     keys = apr_pcalloc(p, sizeof(*keys) * (apr_size_t)(total + 1));
     for (i = 0; i < total; ++i) {
-        if (row_matches(devices, i, ucol, filter_user, q, wcol, acol, state)) {
+        if (row_matches(devices, i, ucol, filter_user, q, state_cols, state)) {
             keys[n].row = i;
             keys[n].v = eas_con_row_cell(devices, i, scol);
             keys[n].desc = desc;
