@@ -16,6 +16,7 @@
 #include "http_request.h"
 
 #include "eas_cmd.h"
+#include "eas_audit.h"
 #include "eas_config.h"
 #include "eas_device.h"
 #include "eas_gate.h"
@@ -110,6 +111,25 @@ static apr_status_t release_db(void *data)
     return APR_SUCCESS;
 }
 
+/* Puts a failed or refused request in the device's audit trail (eas_audit_device_error): only
+ * once the device row exists and on a healthy connection outside any transaction; failing to
+ * record is logged at debug level and never changes the answer. */
+static void audit_error(eas_req *er, const char *action, int status, const char *why)
+{
+    const char *err = NULL;
+    PGconn *db = er->ctx.db;
+    if (!db || !er->dev.device_pk || PQstatus(db) != CONNECTION_OK ||
+        PQtransactionStatus(db) != PQTRANS_IDLE) {
+        return;
+    }
+    if (eas_audit_device_error(db, er->r->pool, action, er->r->user, er->q.device_id,
+                               er->q.cmd_name, status, why, &err) != 0) {
+        REQ_LOG(
+            er, APLOG_DEBUG, 0, "EAS00044",
+            apr_pstrcat(er->r->pool, "could not record the error in the audit log: ", err, NULL));
+    }
+}
+
 static int service_unavailable(eas_req *er, const char *why)
 {
     request_rec *r = er->r;
@@ -129,6 +149,8 @@ static int command_failed(eas_req *er, const char *what)
         return service_unavailable(er, apr_pstrcat(r->pool, "database lost: ", err, NULL));
     }
     REQ_LOG(er, APLOG_ERR, 0, "EAS00040", apr_pstrcat(r->pool, what, " failed: ", err, NULL));
+    audit_error(er, "device.error", HTTP_INTERNAL_SERVER_ERROR,
+                apr_pstrcat(r->pool, what, " failed: ", err, NULL));
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
@@ -326,6 +348,8 @@ static int dispatch(eas_req *er)
                              sizeof(err)) != EAS_WBXML_OK) {
             REQ_LOG(er, APLOG_INFO, 0, "EAS00016",
                     apr_pstrcat(r->pool, "malformed WBXML body: ", err, NULL));
+            audit_error(er, "device.error", HTTP_BAD_REQUEST,
+                        apr_pstrcat(r->pool, "malformed WBXML body: ", err, NULL));
             return HTTP_BAD_REQUEST;
         }
         apr_pool_cleanup_register(r->pool, ctx->req, free_doc, apr_pool_cleanup_null);
@@ -346,12 +370,18 @@ static int dispatch(eas_req *er)
     if (gate.kind == EAS_GATE_HTTP) {
         REQ_LOG(er, APLOG_INFO, 0, "EAS00021",
                 apr_psprintf(r->pool, "%s: HTTP %d", gate.why, gate.code));
+        if (gate.code != 449) { /* 449 is the normal "provision first" step */
+            audit_error(er, "device.refused", gate.code, gate.why);
+        }
         return gate.code == 449 ? send_449(r) : gate.code;
     }
     if (gate.kind == EAS_GATE_STATUS) {
         xmlDocPtr doc;
         REQ_LOG(er, APLOG_INFO, 0, "EAS00022",
                 apr_psprintf(r->pool, "%s: Status %d", gate.why, gate.code));
+        if (gate.code == 129) { /* blocked or quarantined; 140-144 are wipe and provisioning */
+            audit_error(er, "device.refused", gate.code, gate.why);
+        }
         if (!cmd->ns) {
             return gate.code == 129 ? HTTP_FORBIDDEN : send_449(r);
         }
@@ -381,6 +411,8 @@ static int dispatch(eas_req *er)
         REQ_LOG(er, APLOG_ERR, 0, "EAS00043",
                 apr_pstrcat(r->pool, cmd->name,
                             " failed, answered with its error status: ", ctx->error, NULL));
+        audit_error(er, "device.error", 200,
+                    apr_pstrcat(r->pool, "answered with its error status: ", ctx->error, NULL));
     }
     if (ctx->client_gone) {
         r->connection->keepalive = AP_CONN_CLOSE; /* nobody is listening any more */
@@ -393,6 +425,7 @@ static int dispatch(eas_req *er)
         REQ_LOG(er, APLOG_INFO, 0, "EAS00023",
                 apr_psprintf(r->pool, "HTTP %d: %s", ctx->http_status,
                              ctx->note ? ctx->note : "refused"));
+        audit_error(er, "device.error", ctx->http_status, ctx->note ? ctx->note : "refused");
         return ctx->http_status;
     }
     if (ctx->resp && ctx->parts) {

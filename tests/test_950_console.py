@@ -182,3 +182,28 @@ def test_list_columns_and_policy_state(console):
         assert devs[dev]["policy"] == "changed"
     finally:
         env.easctl("policy", "unset", "--global", "MaxInactivityTimeDeviceLock")
+
+
+def test_device_errors_in_audit_trail(console, env_log):
+    """A device's failed and refused requests are on its page (the audit trail), once per 5 min."""
+    env, _, _ = console
+    env_log.allow(r"EAS00016", r"EAS00022", r"EAS00130", r"EAS00131")
+    dev = new_device(env, "ERRS")
+    provision(env, dev, "16.1", user=PHONE_USER, password=PHONE_PW)
+    for _ in range(3):   # the same failure three times: one audit row
+        r = env.eas("FolderSync", body=b"\x03\x01\x6a\x00\x45\x5c\x4f\x50", device_id=dev,
+                    version="16.1", user=PHONE_USER, password=PHONE_PW)
+        assert r.status == 400
+    q = (f"SELECT count(*) FROM audit_log WHERE device_id = '{dev}' AND actor = 'device' "
+         "AND action = ")
+    assert env.psql(q + "'device.error'") == "1"
+    page = get(env, f"/device?user={PHONE_USER}&id={dev}")
+    t = token(page)
+    r = post(env, "/device", {"user": PHONE_USER, "id": dev, "action": "block", "csrf": t})
+    assert r.status == 303
+    r = command(env, "FolderSync", '<FolderSync xmlns="FolderHierarchy:"><SyncKey>0</SyncKey>'
+                '</FolderSync>', device_id=dev, version="16.1", user=PHONE_USER, password=PHONE_PW)
+    assert r.status == 200 and r.text("Status") == "129"
+    assert env.psql(q + "'device.refused'") == "1"
+    page = get(env, f"/device?user={PHONE_USER}&id={dev}").body
+    assert b"device.error" in page and b"malformed WBXML" in page and b"device.refused" in page
