@@ -15,6 +15,7 @@
 #include "util_script.h"
 
 #include "eas_admin.h"
+#include "eas_audit.h" /* eas_json_str */
 #include "eas_body.h"
 #include "eas_config.h"
 #include "eas_console.h"
@@ -40,20 +41,6 @@ typedef struct con {
 #define CON_LOG(c, level, tag, fmt, ...)                                                           \
     ap_log_rerror(APLOG_MARK, level, 0, (c)->r, tag ": console: " fmt " [admin=%s]", __VA_ARGS__,  \
                   ap_escape_logitem((c)->r->pool, (c)->r->user))
-
-static void parse_pairs(apr_pool_t *p, char *s, apr_table_t *out)
-{
-    char *tok, *state;
-    for (tok = apr_strtok(s, "&", &state); tok; tok = apr_strtok(NULL, "&", &state)) {
-        char *eq = strchr(tok, '=');
-        if (eq) {
-            *eq = '\0';
-        }
-        if (ap_unescape_urlencoded(tok) == OK && (!eq || ap_unescape_urlencoded(eq + 1) == OK)) {
-            apr_table_add(out, tok, eq ? eq + 1 : "");
-        }
-    }
-}
 
 static const char *arg(con *c, const char *name)
 {
@@ -174,19 +161,25 @@ static int same_origin(request_rec *r)
            (o[strlen(self) - 1] == '\0' || o[strlen(self) - 1] == '/');
 }
 
+/* A browser form's CSRF token and origin: NULL when it may act, else why not (403). */
+static const char *csrf_refused(con *c)
+{
+    int rc = eas_csrf_check(c->sc->admin_secret, c->sc->admin_secret_len, c->r->user,
+                            apr_table_get(c->args, "csrf"), apr_time_now());
+    if (rc != 0 || !same_origin(c->r)) {
+        return rc > 0 ? "The form has expired: reload the page and try again."
+                      : "The request did not come from this console (CSRF check).";
+    }
+    return NULL;
+}
+
 static int post_device(con *c)
 {
-    const char *user = arg(c, "user"), *id = arg(c, "id");
+    const char *user = arg(c, "user"), *id = arg(c, "id"), *why;
     const action_def *d = find_action(arg(c, "action"));
 
-    if (!c->api) {
-        int rc = eas_csrf_check(c->sc->admin_secret, c->sc->admin_secret_len, c->r->user,
-                                apr_table_get(c->args, "csrf"), apr_time_now());
-        if (rc != 0 || !same_origin(c->r)) {
-            return fail(c, HTTP_FORBIDDEN, "Refused",
-                        rc > 0 ? "The form has expired: reload the page and try again."
-                               : "The request did not come from this console (CSRF check).");
-        }
+    if (!c->api && (why = csrf_refused(c)) != NULL) {
+        return fail(c, HTTP_FORBIDDEN, "Refused", why);
     }
     if (!user || !id || !d) {
         return fail(c, HTTP_BAD_REQUEST, "Bad request", "user, id and a known action are needed");
@@ -273,13 +266,175 @@ static int get_audit(con *c)
                                        arg(c, "device")));
 }
 
+/* "/" and "/api/overview". */
+static int get_overview(con *c)
+{
+    eas_admin_overview ov;
+    apr_pool_t *p = c->r->pool;
+    if (eas_admin_overview_get(&c->a, &ov) != 0) {
+        return fail(c, HTTP_INTERNAL_SERVER_ERROR, "Not available", c->a.err);
+    }
+    if (c->api) {
+        const char *n = apr_psprintf(p,
+                                     "%" APR_INT64_T_FMT ",\"users\":%" APR_INT64_T_FMT
+                                     ",\"held_pings\":%" APR_INT64_T_FMT,
+                                     ov.devices, ov.users, ov.held_pings);
+        return send_body(
+            c, HTTP_OK, JSON_TYPE,
+            apr_pstrcat(p, "{\"states\":", eas_table_render_json(p, ov.states), ",\"devices\":", n,
+                        ",\"syncs_per_hour\":", eas_table_render_json(p, ov.syncs), "}", NULL));
+    }
+    return send_body(c, HTTP_OK, HTML_TYPE, eas_console_overview(p, &c->pg, &ov));
+}
+
+/* --- policies ------------------------------------------------------------------------------ */
+
+/* A policy scope as easctl's --global | --domain D | --user U | --device ID [--user U]. */
+typedef struct policy_req {
+    eas_admin_scope s;
+    const char *scope, *key, *user; /* as the page and its forms name them */
+} policy_req;
+
+/* scope=global|domain|user|device (default global), key = the domain, user or DeviceId, user =
+ * the device's user (looked up when not given, for the page's links). 0, else an HTTP status
+ * and *why. */
+static int policy_scope(con *c, policy_req *pr, const char **why)
+{
+    memset(pr, 0, sizeof(*pr));
+    pr->scope = arg(c, "scope") ? arg(c, "scope") : "global";
+    pr->key = arg(c, "key");
+    pr->user = arg(c, "user");
+    if (!strcmp(pr->scope, "global")) {
+        pr->s.scope = EAS_SCOPE_GLOBAL;
+        pr->key = pr->user = NULL;
+        return 0;
+    }
+    if (!strcmp(pr->scope, "domain")) {
+        pr->s.scope = EAS_SCOPE_DOMAIN;
+        pr->s.domain = pr->key;
+        pr->user = NULL;
+    } else if (!strcmp(pr->scope, "user")) {
+        pr->s.scope = EAS_SCOPE_USER;
+        pr->s.user = pr->key = pr->key ? pr->key : pr->user;
+        pr->user = NULL;
+    } else if (!strcmp(pr->scope, "device")) {
+        pr->s.scope = EAS_SCOPE_DEVICE;
+        pr->s.device_id = pr->key;
+        pr->s.user = pr->user;
+    } else {
+        *why = "a policy scope is global, domain, user or device";
+        return HTTP_BAD_REQUEST;
+    }
+    if (!pr->key) {
+        *why = "this scope needs a key: the domain, the user or the DeviceId";
+        return HTTP_BAD_REQUEST;
+    }
+    if (pr->s.scope == EAS_SCOPE_DEVICE && !pr->user) {
+        eas_admin_device dev;
+        if (eas_admin_device_find(&c->a, pr->key, NULL, &dev) != 0) {
+            *why = c->a.err;
+            return HTTP_NOT_FOUND;
+        }
+        pr->s.user = pr->user = dev.user;
+    }
+    return 0;
+}
+
+/* A refused policy request: {"error": ...}, or the page again with the reason as an error
+ * flash (and the table when the scope was found), so the administrator can correct it. */
+static int policy_refused(con *c, int status, const policy_req *pr, const eas_table *eff,
+                          const char *msg)
+{
+    if (c->api) {
+        return fail(c, status, "Refused", msg);
+    }
+    CON_LOG(c, APLOG_INFO, "EAS00130", "%s %s: %d %s", c->r->method,
+            ap_escape_logitem(c->r->pool, c->r->uri), status, ap_escape_logitem(c->r->pool, msg));
+    c->pg.flash = msg;
+    c->pg.flash_error = 1;
+    return send_body(c, status, HTML_TYPE,
+                     eas_console_policies(c->r->pool, &c->pg, pr->scope, pr->key, pr->user,
+                                          eas_admin_policy_fields(c->r->pool), eff));
+}
+
+static int get_policies(con *c)
+{
+    const char *why = NULL, *done = arg(c, "done");
+    eas_table *eff;
+    policy_req pr;
+    int status;
+
+    if ((status = policy_scope(c, &pr, &why)) != 0) {
+        return policy_refused(c, status, &pr, NULL, why);
+    }
+    if (eas_admin_policy_show(&c->a, &pr.s, NULL, &eff) != 0) {
+        return policy_refused(c, HTTP_NOT_FOUND, &pr, NULL, c->a.err);
+    }
+    if (c->api) {
+        return send_body(c, HTTP_OK, JSON_TYPE, eas_table_render_json(c->r->pool, eff));
+    }
+    /* fixed text: nothing from the request is reflected */
+    if (done && !strcmp(done, "set")) {
+        c->pg.flash = "Policy value set at this scope.";
+    } else if (done && !strcmp(done, "unset")) {
+        c->pg.flash = "Policy value removed at this scope: it is inherited again.";
+    }
+    return send_body(c, HTTP_OK, HTML_TYPE,
+                     eas_console_policies(c->r->pool, &c->pg, pr.scope, pr.key, pr.user,
+                                          eas_admin_policy_fields(c->r->pool), eff));
+}
+
+/* scope, key, user, name, and value or unset=1. */
+static int post_policies(con *c)
+{
+    const char *why = NULL, *name = arg(c, "name"), *stored = NULL;
+    const char *value = apr_table_get(c->args, "value"); /* "" is a value: no limit */
+    int unset = arg(c, "unset") && !strcmp(arg(c, "unset"), "1"), status, rc;
+    apr_pool_t *p = c->r->pool;
+    eas_table *eff;
+    policy_req pr;
+
+    if (!c->api && (why = csrf_refused(c)) != NULL) {
+        return fail(c, HTTP_FORBIDDEN, "Refused", why);
+    }
+    if ((status = policy_scope(c, &pr, &why)) != 0) {
+        return policy_refused(c, status, &pr, NULL, why);
+    }
+    if (eas_admin_policy_show(&c->a, &pr.s, NULL, &eff) != 0) {
+        return policy_refused(c, HTTP_NOT_FOUND, &pr, NULL, c->a.err);
+    }
+    if (!name || (!unset && !value)) {
+        return policy_refused(c, HTTP_BAD_REQUEST, &pr, eff,
+                              "a setting name and a value (or unset=1) are needed");
+    }
+    rc = unset ? eas_admin_policy_unset(&c->a, &pr.s, name)
+               : eas_admin_policy_set(&c->a, &pr.s, name, value, &stored);
+    if (rc != 0) {
+        return policy_refused(c, HTTP_CONFLICT, &pr, eff, c->a.err);
+    }
+    CON_LOG(c, APLOG_INFO, "EAS00131", "policy %s %s at %s %s", unset ? "unset" : "set",
+            ap_escape_logitem(p, name), pr.scope, ap_escape_logitem(p, pr.key ? pr.key : ""));
+    if (c->api) {
+        if (unset) {
+            return send_body(c, HTTP_OK, JSON_TYPE, "{\"ok\":true}");
+        }
+        return send_body(
+            c, HTTP_OK, JSON_TYPE,
+            apr_pstrcat(p, "{\"ok\":true,\"value\":", eas_json_str(p, stored), "}", NULL));
+    }
+    return redirect(c, apr_pstrcat(p, "/policies?scope=", pr.scope, pr.key ? "&key=" : "",
+                                   pr.key ? eas_url_escape(p, pr.key) : "", pr.user ? "&user=" : "",
+                                   pr.user ? eas_url_escape(p, pr.user) : "",
+                                   unset ? "&done=unset" : "&done=set", NULL));
+}
+
 static int dispatch(con *c)
 {
     int get = c->r->method_number == M_GET, post = c->r->method_number == M_POST;
     const char *rt = c->route;
 
-    if (!strcmp(rt, "") || !strcmp(rt, "/")) {
-        return get ? redirect(c, "/devices") : HTTP_METHOD_NOT_ALLOWED;
+    if (c->api ? !strcmp(rt, "/overview") : (!strcmp(rt, "") || !strcmp(rt, "/"))) {
+        return get ? get_overview(c) : HTTP_METHOD_NOT_ALLOWED;
     }
     if (!strcmp(rt, "/devices") && get) {
         return get_devices(c);
@@ -289,6 +444,9 @@ static int dispatch(con *c)
     }
     if (!strcmp(rt, "/audit") && get) {
         return get_audit(c);
+    }
+    if (!strcmp(rt, c->api ? "/policy" : "/policies")) {
+        return get ? get_policies(c) : post ? post_policies(c) : HTTP_METHOD_NOT_ALLOWED;
     }
     return fail(c, HTTP_NOT_FOUND, "Not found", "No such page.");
 }
@@ -341,8 +499,8 @@ int eas_console_handler(request_rec *r)
     c->pg.csrf = eas_csrf_token(r->pool, c->sc->admin_secret, c->sc->admin_secret_len, r->user,
                                 apr_time_now());
     c->args = apr_table_make(r->pool, 8);
-    if (r->args) {
-        parse_pairs(r->pool, apr_pstrdup(r->pool, r->args), c->args);
+    if (eas_form_parse(r->pool, r->args, c->args, NULL) != 0) {
+        return fail(c, HTTP_BAD_REQUEST, "Bad request", "The query string does not decode.");
     }
     if (r->method_number == M_POST) {
         const char *ct = apr_table_get(r->headers_in, "Content-Type"), *body;
@@ -358,7 +516,9 @@ int eas_console_handler(request_rec *r)
         if ((rv = eas_read_body(r, FORM_MAX, &body, &len)) != OK) {
             return rv;
         }
-        parse_pairs(r->pool, apr_pstrmemdup(r->pool, body, len), c->args);
+        if (strlen(body) != len || eas_form_parse(r->pool, body, c->args, NULL) != 0) {
+            return fail(c, HTTP_BAD_REQUEST, "Bad request", "The form does not decode.");
+        }
     }
     if (!c->sc->dbpool || !(c->a.conn = eas_dbpool_acquire(c->sc->dbpool))) {
         return fail(c, HTTP_SERVICE_UNAVAILABLE, "Database unavailable",

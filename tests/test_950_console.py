@@ -207,3 +207,14 @@ def test_device_errors_in_audit_trail(console, env_log):
     assert env.psql(q + "'device.refused'") == "1"
     page = get(env, f"/device?user={PHONE_USER}&id={dev}").body
     assert b"device.error" in page and b"malformed WBXML" in page and b"device.refused" in page
+
+
+def test_undecodable_form_refused(console, env_log):
+    env, dev, _ = console
+    env_log.allow(r"EAS00130")
+    assert get(env, "/devices?q=%zz").status == 400
+    r = env.curl("/eas-admin/device", method="POST", user=ADMIN, password=ADMIN_PW,
+                 headers={"Content-Type": "application/x-www-form-urlencoded"},
+                 data=f"user={PHONE_USER}&id={dev}&action=block&csrf=%00")
+    assert r.status == 400
+    assert env.psql(f"SELECT access_override IS NULL FROM devices WHERE device_id = '{dev}'") == "t"

@@ -4,7 +4,7 @@
 PKGS="build-essential apache2 apache2-dev apache2-utils libapr1-dev libaprutil1-dev libxml2-dev
 libxml2-utils libpq-dev postgresql postgresql-client libssl-dev python3 python3-pytest curl
 libwbxml2-utils libwbxml2-dev clang libclang-rt-14-dev pkg-config clang-format libgmime-3.0-dev
-libical-dev tzdata openssl python3-cryptography"
+libical-dev tzdata openssl python3-cryptography chromium chromium-driver python3-selenium"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -123,18 +123,12 @@ static void set_type(eas_table *t, const char *name, eas_col_type type)
 
 int eas_admin_device_list(eas_admin *a, const char *user, eas_table **out)
 {
-    /* policy: unprovisioned (never provisioned), pending (phase 1 key not acknowledged), changed (a
-     * policy changed since it provisioned: the next request re-checks whether it must provision
-     * again), current. The generation test is the cheap one the request path uses too. */
     static const char sql[] =
         "SELECT u.name AS user, d.device_id, d.device_type, d.model, d.os,"
         " d.protocol_version AS protocol, " EAS_TS("d.first_seen") " AS first_seen, " EAS_TS(
             "d.last_seen") " AS last_seen,"
                            " d.policy_key IS NOT NULL AS provisioned,"
-                           " CASE WHEN d.policy_key IS NULL THEN 'unprovisioned'"
-                           "  WHEN d.pending_policy_key IS NOT NULL THEN 'pending'"
-                           "  WHEN d.policy_generation IS DISTINCT FROM g.last_value THEN 'changed'"
-                           "  ELSE 'current' END AS policy,"
+                           " " EAS_POLICY_STATE_SQL " AS policy,"
                            " d.wipe_state AS wipe, d.access_state AS access"
                            " FROM devices d JOIN users u ON u.id = d.user_id,"
                            " policy_generation g"

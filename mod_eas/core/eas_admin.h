@@ -154,4 +154,24 @@ eas_table *eas_admin_policy_fields(apr_pool_t *p);
 int eas_admin_audit(eas_admin *a, const char *since, const char *user, const char *device_id,
                     int limit, eas_table **out);
 
+/* --- overview ---------------------------------------------------------------------------- */
+
+/* Hours of requests eas_admin_overview_get returns, the current one last. */
+#define EAS_OVERVIEW_HOURS 48
+
+typedef struct eas_admin_overview {
+    /* kind (access, wipe, policy), state, devices: every state the schema allows, 0 too; the
+     * states are the device list's access, wipe and policy values */
+    eas_table *states;
+    /* hour (UTC, ISO 8601), total, sync, ping, other: requests counted in command_stats for each
+     * of the last EAS_OVERVIEW_HOURS hours, oldest first, hours without requests as zeros */
+    eas_table *syncs;
+    apr_int64_t devices;    /* every device */
+    apr_int64_t users;      /* every user */
+    apr_int64_t held_pings; /* ping_states.held: requests of devices waiting now (Ping or Sync) */
+} eas_admin_overview;
+
+/* Three queries. */
+int eas_admin_overview_get(eas_admin *a, eas_admin_overview *out);
+
 #endif

@@ -7,6 +7,16 @@
 /* ISO 8601 UTC text for a timestamptz column, so text and JSON output agree. */
 #define EAS_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
+/* A device's policy state (devices d, policy_generation g): unprovisioned (never provisioned),
+ * pending (the phase 1 key is not acknowledged), changed (a policy changed since it provisioned:
+ * its next request re-checks whether it must provision again; the request path's cheap
+ * generation test), current. Shared by the device list and the overview so they never differ. */
+#define EAS_POLICY_STATE_SQL                                                                       \
+    "CASE WHEN d.policy_key IS NULL THEN 'unprovisioned'"                                          \
+    " WHEN d.pending_policy_key IS NOT NULL THEN 'pending'"                                        \
+    " WHEN d.policy_generation IS DISTINCT FROM g.last_value THEN 'changed'"                       \
+    " ELSE 'current' END"
+
 /* Sets a->err and returns -1. */
 int eas_admin_fail(eas_admin *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -62,4 +62,24 @@ const char *eas_console_audit(apr_pool_t *p, const eas_console_page *pg, const e
 const char *eas_console_message(apr_pool_t *p, const eas_console_page *pg, const char *title,
                                 const char *message);
 
+/* The policy editor at one scope (eas_console_policy.c): a scope chooser (GET form), the chain
+ * of scopes values are inherited through, and the table id="policy" with one row per setting of
+ * effective (eas_admin_policy_show's name, value, source, source_key): its help and type from
+ * fields (eas_admin_policy_fields), the value, where it comes from (class="here" when set at
+ * this scope, else a link to the scope it is inherited from), a set form (id="set-<name>") and,
+ * when set here, an unset button (id="unset-<name>"); both POST scope, key, user, name and csrf
+ * to /policies. scope: global, domain, user or device (NULL: global); key: the domain, user or
+ * DeviceId; user: the device's user. effective NULL: only the chooser (the scope was refused). */
+const char *eas_console_policies(apr_pool_t *p, const eas_console_page *pg, const char *scope,
+                                 const char *key, const char *user, const eas_table *fields,
+                                 const eas_table *effective);
+
+/* The overview (eas_console_overview.c): the device and user totals (id="device-total",
+ * id="user-total"), held requests (id="held-pings"), one table per kind of ov->states (each
+ * access, wipe and policy count links to the device list filtered by that state), requests per
+ * hour as an inline SVG bar chart (id="syncs-chart": one <g class="bar"> per hour, stacked Sync,
+ * Ping and other, with a <title>) and the same numbers as a table (id="syncs-table"). No script. */
+const char *eas_console_overview(apr_pool_t *p, const eas_console_page *pg,
+                                 const eas_admin_overview *ov);
+
 #endif

@@ -93,7 +93,8 @@ static const char style[] =
     "form.filter{margin:.5em 0}form.filter label{margin-right:1em}"
     ".actions{display:flex;flex-wrap:wrap;gap:.5em;margin:.5em 0}"
     "form.action{display:inline}button.danger{background:#c44;color:#fff;border:1px solid #a22}"
-    "code{white-space:pre-wrap;word-break:break-all}";
+    "code{white-space:pre-wrap;word-break:break-all}"
+    "tr.here td{background:#eef6ff}small.help,small.default{color:#666}#chain{margin:.5em 0}";
 
 void eas_con_page_start(eas_sb *b, const eas_console_page *pg, const char *title)
 {

@@ -7,20 +7,27 @@
 
 /* One round trip. users is only inserted on first sight (DO NOTHING), so the hot path writes
  * just the device row. A user created concurrently by another connection after our snapshot
- * yields no row: the caller's retry then finds it. */
+ * yields no row: the caller's retry then finds it.
+ *
+ * eas_count_request (sql/012_command_stats.sql) counts the request for the console's
+ * requests-per-hour chart, in its own upsert whose plan the session keeps (planning it here on
+ * every request cost three times as much), and purges rows older than 30 days once an hour. It is
+ * called per row of d, so a request that found no user row is counted once, by the retry. Only
+ * known commands get here (an unknown Cmd is answered 501 first). The third column is void. */
 static const char touch_sql[] =
     "WITH ins AS (INSERT INTO users(name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id),"
-    " u AS (SELECT id FROM ins UNION ALL SELECT id FROM users WHERE name = $1 LIMIT 1)"
-    " INSERT INTO devices (user_id, device_id, device_type, user_agent, protocol_version,"
-    "                      last_command, remote_addr)"
-    " SELECT id, $2, $3, $4, $5, $6, $7 FROM u"
-    " ON CONFLICT (user_id, device_id) DO UPDATE SET"
+    " u AS (SELECT id FROM ins UNION ALL SELECT id FROM users WHERE name = $1 LIMIT 1),"
+    " d AS (INSERT INTO devices (user_id, device_id, device_type, user_agent, protocol_version,"
+    "                            last_command, remote_addr)"
+    "  SELECT id, $2, $3, $4, $5, $6, $7 FROM u"
+    "  ON CONFLICT (user_id, device_id) DO UPDATE SET"
     "   device_type = EXCLUDED.device_type,"
     "   user_agent = coalesce(EXCLUDED.user_agent, devices.user_agent),"
     "   protocol_version = coalesce(EXCLUDED.protocol_version, devices.protocol_version),"
     "   last_command = EXCLUDED.last_command, remote_addr = EXCLUDED.remote_addr,"
     "   last_seen = now()"
-    " RETURNING user_id, id";
+    "  RETURNING user_id, id)"
+    " SELECT user_id, id, eas_count_request(id, $6) FROM d";
 
 int eas_device_touch(PGconn *c, apr_pool_t *p, const char *user, const eas_query *q,
                      const char *user_agent, const char *remote_addr, eas_device_ref *ref,
