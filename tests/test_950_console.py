@@ -9,47 +9,21 @@ import pytest
 
 from pyeas.env import command
 from test_300_provision import new_device, provision
+from pyeas.console import hostile_provision, location_conf
 
 ADMIN, ADMIN_PW = "conadmin", "console-secret-1"
 PHONE_USER, PHONE_PW = "conphone", "phone-secret-1"
-HOSTILE = '"><script>alert(1)</script>'
-
-
-def console_conf(env):
-    root = env.stack.server_root
-    return f"""<Location /eas-admin>
-    SetHandler eas-admin
-    AuthType Basic
-    AuthName "console"
-    AuthBasicProvider file
-    AuthUserFile "{root}/conf/users.htpasswd"
-    Require user {ADMIN}
-</Location>
-"""
-
-
-def hostile_provision(env, dev):
-    """Provision with DeviceInformation whose Model is hostile HTML."""
-    model = HOSTILE.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    di = (f"<settings:DeviceInformation><settings:Set><settings:Model>{model}</settings:Model>"
-          "<settings:OS>iOS 17.1</settings:OS></settings:Set></settings:DeviceInformation>")
-    xml = ('<?xml version="1.0" encoding="utf-8"?><Provision xmlns="Provision:" '
-           f'xmlns:settings="Settings:">{di}<Policies><Policy><PolicyType>'
-           'MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>')
-    r = command(env, "Provision", xml, device_id=dev, version="16.1", user=PHONE_USER,
-                password=PHONE_PW)
-    assert r.status == 200
 
 
 @pytest.fixture(scope="module")
 def console(env):
     env.add_user(ADMIN, ADMIN_PW)
     env.add_user(PHONE_USER, PHONE_PW)
-    env.set_conf(console_conf(env))
+    env.set_conf(location_conf(env, ADMIN))
     dev = new_device(env, "CONS")
     provision(env, dev, "16.1", user=PHONE_USER, password=PHONE_PW)
     hostile = new_device(env, "HOST")
-    hostile_provision(env, hostile)
+    hostile_provision(env, hostile, PHONE_USER, PHONE_PW)
     yield env, dev, hostile
     env.set_conf("")
 

@@ -10,30 +10,18 @@ import pytest
 from pyeas.env import b64_query, wait_for
 from pyeas.mail import Phone
 from test_600_push import Held, end, held_seq, ping
+from pyeas.console import location_conf
 
 ADMIN, ADMIN_PW = "ovadmin", "overview-secret-1"
 PHONE_USER, PHONE_PW = "ovphone", "ovphone-secret-1"
 HOURS = 48
 
 
-def console_conf(env):
-    root = env.stack.server_root
-    return f"""<Location /eas-admin>
-    SetHandler eas-admin
-    AuthType Basic
-    AuthName "console"
-    AuthBasicProvider file
-    AuthUserFile "{root}/conf/users.htpasswd"
-    Require user {ADMIN}
-</Location>
-"""
-
-
 @pytest.fixture(scope="module")
 def overview(env):
     env.add_user(ADMIN, ADMIN_PW)
     env.add_user(PHONE_USER, PHONE_PW)
-    env.set_conf(console_conf(env))
+    env.set_conf(location_conf(env, ADMIN))
     ph = Phone(env, "14.1", user=PHONE_USER, password=PHONE_PW, prefix="OVW")
     ph.foldersync()
     ph.inbox = ph.folder("Inbox")

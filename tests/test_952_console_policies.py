@@ -10,6 +10,7 @@ import re
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from pyeas.console import location_conf
 
 ADMIN, ADMIN_PW = "poladmin", "policy-secret-1"
 DOMAIN = "poldom.test"
@@ -26,19 +27,6 @@ def q(s):
     return "NULL" if s is None else "'" + s.replace("'", "''") + "'"
 
 
-def console_conf(env):
-    root = env.stack.server_root
-    return f"""<Location /eas-admin>
-    SetHandler eas-admin
-    AuthType Basic
-    AuthName "console"
-    AuthBasicProvider file
-    AuthUserFile "{root}/conf/users.htpasswd"
-    Require user {ADMIN}
-</Location>
-"""
-
-
 def scope_args(scope):
     return {"global": ["--global"], "domain": ["--domain", DOMAIN], "user": ["--user", USER],
             "device": ["--device", DEV, "--user", USER]}[scope]
@@ -52,7 +40,7 @@ def cleanup(env, field, scopes=LEVELS):
 @pytest.fixture(scope="module")
 def pol(env):
     env.add_user(ADMIN, ADMIN_PW)
-    env.set_conf(console_conf(env))
+    env.set_conf(location_conf(env, ADMIN))
     env.psql(f"INSERT INTO users (name) VALUES ({q(USER)}) ON CONFLICT (name) DO NOTHING")
     env.psql("INSERT INTO devices (user_id, device_id, device_type, user_agent, protocol_version)"
              f" SELECT id, {q(DEV)}, 'TestPhone', 'TestAgent/1.0', '16.1' FROM users"

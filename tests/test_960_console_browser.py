@@ -16,45 +16,18 @@ import pytest
 
 from pyeas import browser as brw
 from pyeas.browser import By
-from pyeas.env import command
 from test_300_provision import new_device, provision
-from test_950_console import HOSTILE
+from pyeas.console import HOSTILE, hostile_provision, location_conf
 
 ADMIN, ADMIN_PW = "brwadmin", "browser-secret-1"
 PHONE_USER, PHONE_PW = "brwphone", "phone-secret-2"
-
-
-def console_conf(env):
-    root = env.stack.server_root
-    return f"""<Location /eas-admin>
-    SetHandler eas-admin
-    AuthType Basic
-    AuthName "console"
-    AuthBasicProvider file
-    AuthUserFile "{root}/conf/users.htpasswd"
-    Require user {ADMIN}
-</Location>
-"""
-
-
-def hostile_provision(env, dev):
-    """Provision with DeviceInformation whose Model is hostile HTML (as test_950 does)."""
-    model = HOSTILE.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    xml = ('<?xml version="1.0" encoding="utf-8"?><Provision xmlns="Provision:" '
-           'xmlns:settings="Settings:"><settings:DeviceInformation><settings:Set>'
-           f'<settings:Model>{model}</settings:Model><settings:OS>iOS 17.1</settings:OS>'
-           '</settings:Set></settings:DeviceInformation><Policies><Policy><PolicyType>'
-           'MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>')
-    r = command(env, "Provision", xml, device_id=dev, version="16.1", user=PHONE_USER,
-                password=PHONE_PW)
-    assert r.status == 200
 
 
 @pytest.fixture(scope="module")
 def console(env):
     env.add_user(ADMIN, ADMIN_PW)
     env.add_user(PHONE_USER, PHONE_PW)
-    env.set_conf(console_conf(env))
+    env.set_conf(location_conf(env, ADMIN))
     devs = {}
     for role in ("wipe", "access", "other"):
         devs[role] = new_device(env, "BRW" + role[0].upper())
@@ -181,7 +154,7 @@ def test_block_then_allow(console, br):
 def test_hostile_model_is_text(console, br):
     env, _ = console
     dev = new_device(env, "BRWH")
-    hostile_provision(env, dev)
+    hostile_provision(env, dev, PHONE_USER, PHONE_PW)
     for path in (f"/eas-admin/devices?user={PHONE_USER}", device_path(dev), "/eas-admin/audit"):
         br.get(path)
         assert not br.alert_open(), path
