@@ -5,6 +5,8 @@
 #include "httpd.h"
 #include "http_protocol.h"
 
+#include <libxml/xmlstring.h>
+
 #include "eas_body.h"
 
 /* Reads the whole body into r->pool, refusing more than the configured limit, whether the
@@ -81,7 +83,10 @@ int eas_form_parse(apr_pool_t *p, const char *s, apr_table_t *out, apr_table_t *
         }
         *eq = '\0';
         raw = apr_pstrdup(p, tok);
-        if (ap_unescape_urlencoded(tok) == OK && ap_unescape_urlencoded(eq + 1) == OK) {
+        /* not UTF-8 counts as undecodable: it would reach the database (which refuses it)
+         * and JSON answers (which must not carry it) */
+        if (ap_unescape_urlencoded(tok) == OK && ap_unescape_urlencoded(eq + 1) == OK &&
+            xmlCheckUTF8((const xmlChar *)tok) && xmlCheckUTF8((const xmlChar *)eq + 1)) {
             apr_table_add(out, tok, eq + 1);
         } else {
             rc = -1;

@@ -12,8 +12,8 @@ int eas_read_body(request_rec *r, apr_off_t limit, const char **body, apr_size_t
 
 /* Decodes "k=v&k2=v2" (a query string or an application/x-www-form-urlencoded body; s is not
  * changed) into out. A pair without '=' is skipped. A pair whose key or value does not decode
- * (%00, a bad escape) goes into bad (when not NULL) by its raw key instead, so callers tell
- * "absent" from "malformed". 0, or -1 when anything was malformed. */
+ * (%00, a bad escape, not UTF-8) goes into bad (when not NULL) by its raw key instead, so callers
+ * tell "absent" from "malformed". 0, or -1 when anything was malformed. */
 int eas_form_parse(apr_pool_t *p, const char *s, apr_table_t *out, apr_table_t *bad);
 
 #endif

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "apr_strings.h"
+#include "apr_uri.h"
 #include "httpd.h"
 #include "http_config.h"
 #include "http_core.h"
@@ -32,7 +33,6 @@ typedef struct con {
     request_rec *r;
     eas_srv_conf *sc;
     eas_console_page pg;
-    const char *route; /* after the base: "/devices", "/api/device", ... */
     int api;
     apr_table_t *args; /* query + (POST) form */
     eas_admin a;
@@ -145,20 +145,26 @@ static int run_action(con *c, const action_def *d, const char *user, const char 
                                      strcmp(d->name, "access-clear") == 0 ? NULL : d->name);
 }
 
-/* Same-origin check for browser POSTs: an Origin (or Referer) naming another host is refused. */
+/* Same-site check for browser POSTs: an Origin (or Referer) naming another host is refused, and
+ * so is "null" (a sandboxed or data: page). Only the host name is compared, not the scheme or
+ * port: behind a TLS-terminating proxy the browser says https://host while this hop is
+ * http://host:8080. The CSRF token stays the real defence; this only adds a second one. */
 static int same_origin(request_rec *r)
 {
-    const char *o = apr_table_get(r->headers_in, "Origin");
-    const char *self = ap_construct_url(r->pool, "/", r);
+    const char *o = apr_table_get(r->headers_in, "Origin"), *self = ap_get_server_name(r);
+    apr_uri_t u;
+
     if (!o) {
         o = apr_table_get(r->headers_in, "Referer");
     }
-    if (!o || strcmp(o, "null") == 0) {
-        return o == NULL;
+    if (!o) {
+        return 1;
     }
-    /* self is "scheme://host[:port]/": the origin must be that prefix (without the slash) */
-    return strncasecmp(o, self, strlen(self) - 1) == 0 &&
-           (o[strlen(self) - 1] == '\0' || o[strlen(self) - 1] == '/');
+    if (strcmp(o, "null") == 0 || apr_uri_parse(r->pool, o, &u) != APR_SUCCESS || !u.scheme ||
+        !u.hostname || !self) {
+        return 0;
+    }
+    return strcasecmp(u.hostname, self) == 0;
 }
 
 /* A browser form's CSRF token and origin: NULL when it may act, else why not (403). */
@@ -239,6 +245,9 @@ static int get_device(con *c)
     }
     if (eas_admin_device_show(&c->a, id, user, &d) != 0) {
         return fail(c, HTTP_NOT_FOUND, "Not found", c->a.err);
+    }
+    if (!user) { /* found by a unique DeviceId: the forms must name the owner */
+        user = eas_table_cell(d.device, 0, eas_table_col(d.device, "user"));
     }
     if (c->api) {
         return send_body(
@@ -428,27 +437,81 @@ static int post_policies(con *c)
                                    unset ? "&done=unset" : "&done=set", NULL));
 }
 
-static int dispatch(con *c)
-{
-    int get = c->r->method_number == M_GET, post = c->r->method_number == M_POST;
-    const char *rt = c->route;
+/* Every page: its route (after the base), whether it is the JSON API, and its GET and POST. */
+typedef struct route_def {
+    const char *route;
+    int api;
+    int (*get)(con *c);
+    int (*post)(con *c);
+} route_def;
 
-    if (c->api ? !strcmp(rt, "/overview") : (!strcmp(rt, "") || !strcmp(rt, "/"))) {
-        return get ? get_overview(c) : HTTP_METHOD_NOT_ALLOWED;
+static const route_def routes[] = {
+    /* the API first: "/api/devices" also ends with "/devices" */
+    {"/api/overview", 1, get_overview, NULL},
+    {"/api/devices", 1, get_devices, NULL},
+    {"/api/device", 1, get_device, post_device},
+    {"/api/audit", 1, get_audit, NULL},
+    {"/api/policy", 1, get_policies, post_policies},
+    {"/devices", 0, get_devices, NULL},
+    {"/device", 0, get_device, post_device},
+    {"/audit", 0, get_audit, NULL},
+    {"/policies", 0, get_policies, post_policies},
+    {"/", 0, get_overview, NULL},
+    {NULL, 0, NULL, NULL},
+};
+
+/* The route whose path ends r->uri; the console's base is what comes before it. Found from the
+ * URI rather than from the <Location> that matched: core's per-directory config names the LAST
+ * section merged, which an <If> inside the location or any later <Location> changes. The
+ * location's own path (when uri is exactly it) is the overview. NULL: no such page. */
+static const route_def *find_route(request_rec *r, const char **base)
+{
+    const core_dir_config *cd = ap_get_core_module_config(r->per_dir_config);
+    apr_size_t n = strlen(r->uri), k;
+    const route_def *d;
+
+    for (d = routes; d->route; ++d) {
+        k = strlen(d->route);
+        if (n >= k && strcmp(r->uri + n - k, d->route) == 0) {
+            *base = apr_pstrndup(r->pool, r->uri, n - k);
+            return d;
+        }
     }
-    if (!strcmp(rt, "/devices") && get) {
-        return get_devices(c);
+    *base = "";
+    if (cd->d && !cd->r && strcmp(cd->d, r->uri) == 0) {
+        *base = r->uri;
+        return &routes[sizeof(routes) / sizeof(routes[0]) - 2]; /* "/" */
     }
-    if (!strcmp(rt, "/device")) {
-        return get ? get_device(c) : post ? post_device(c) : HTTP_METHOD_NOT_ALLOWED;
+    return NULL;
+}
+
+/* "/eas-admin" when core's section name is not it (an <If> inside the location): the overview
+ * is "/eas-admin/". Only for a single path segment, so an unknown page deeper down stays 404. */
+static int slash_redirect(request_rec *r)
+{
+    if (r->method_number != M_GET || strchr(r->uri + 1, '/') || !r->uri[1]) {
+        return 0;
     }
-    if (!strcmp(rt, "/audit") && get) {
-        return get_audit(c);
+    apr_table_setn(
+        r->headers_out, "Location",
+        ap_construct_url(
+            r->pool, apr_pstrcat(r->pool, ap_os_escape_path(r->pool, r->uri, 1), "/", NULL), r));
+    return 1;
+}
+
+static int dispatch(con *c, const route_def *d)
+{
+    if (!d) {
+        return fail(c, HTTP_NOT_FOUND, "Not found", "No such page.");
     }
-    if (!strcmp(rt, c->api ? "/policy" : "/policies")) {
-        return get ? get_policies(c) : post ? post_policies(c) : HTTP_METHOD_NOT_ALLOWED;
+    if (c->r->method_number == M_GET) { /* HEAD too */
+        return d->get(c);
     }
-    return fail(c, HTTP_NOT_FOUND, "Not found", "No such page.");
+    if (c->r->method_number == M_POST && d->post) {
+        return d->post(c);
+    }
+    ap_allow_methods(c->r, REPLACE_ALLOW, "GET", d->post ? "POST" : NULL, NULL);
+    return HTTP_METHOD_NOT_ALLOWED;
 }
 
 static apr_status_t release(void *data)
@@ -460,9 +523,8 @@ static apr_status_t release(void *data)
 
 int eas_console_handler(request_rec *r)
 {
-    core_dir_config *cd;
+    const route_def *route;
     con *c;
-    apr_size_t n;
 
     if (!r->handler || strcmp(r->handler, "eas-admin") != 0) {
         return DECLINED;
@@ -477,32 +539,20 @@ int eas_console_handler(request_rec *r)
                       "with AuthType Basic and Require user ...");
         return HTTP_UNAUTHORIZED;
     }
-    /* the base is the <Location> that matched: core keeps its path as the section's name */
-    cd = ap_get_core_module_config(r->per_dir_config);
-    n = cd->d && !cd->r ? strlen(cd->d) : 0;
-    while (n > 0 && cd->d[n - 1] == '/') {
-        --n;
+    route = find_route(r, &c->pg.base);
+    if (!route && slash_redirect(r)) {
+        return HTTP_MOVED_PERMANENTLY;
     }
-    if (!cd->d || cd->r || cd->d[0] != '/' || strncmp(r->uri, cd->d, n) != 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "EAS00132: the console needs a plain <Location> (not LocationMatch) for "
-                      "SetHandler eas-admin");
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    c->pg.base = apr_pstrndup(r->pool, cd->d, n);
-    c->route = r->uri + n;
-    c->api = strncmp(c->route, "/api/", 5) == 0;
-    if (c->api) {
-        c->route += 4;
-    }
+    c->api = route && route->api;
     c->pg.admin = r->user;
     c->pg.csrf = eas_csrf_token(r->pool, c->sc->admin_secret, c->sc->admin_secret_len, r->user,
                                 apr_time_now());
     c->args = apr_table_make(r->pool, 8);
-    if (eas_form_parse(r->pool, r->args, c->args, NULL) != 0) {
+    /* a POST acts on its form only: values in the query string could otherwise override it */
+    if (r->method_number != M_POST && eas_form_parse(r->pool, r->args, c->args, NULL) != 0) {
         return fail(c, HTTP_BAD_REQUEST, "Bad request", "The query string does not decode.");
     }
-    if (r->method_number == M_POST) {
+    if (r->method_number == M_POST && route && route->post) {
         const char *ct = apr_table_get(r->headers_in, "Content-Type"), *body;
         apr_size_t len;
         int rv;
@@ -527,5 +577,5 @@ int eas_console_handler(request_rec *r)
     apr_pool_cleanup_register(r->pool, c, release, apr_pool_cleanup_null);
     c->a.pool = r->pool;
     c->a.actor = r->user;
-    return dispatch(c);
+    return dispatch(c, route);
 }

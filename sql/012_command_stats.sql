@@ -19,8 +19,9 @@ CREATE TABLE command_stats (
 -- PL/pgSQL keeps its statements' plans for the session: touch_sql is planned on every request
 -- (PQexecParams), and planning an upsert and a delete there cost three times the CPU this call
 -- does. The first request of an hour for a (command, shard) creates its row (n = 1) and then
--- deletes rows older than 30 days: an index range scan at the left end of the primary key, a
--- few hundred rows once an hour, nothing the other times; no other request pays for it.
+-- deletes rows older than 30 days (only one of those at a time: an advisory lock): an index range
+-- scan at the left end of the primary key, a few hundred rows once an hour, nothing the other
+-- times; no other request pays for it.
 CREATE FUNCTION eas_count_request(dev bigint, cmd text) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -31,7 +32,18 @@ BEGIN
     VALUES (hr, left(cmd, 32), (dev % 8)::smallint, 1)  -- left(): a bound on the key all the same
     ON CONFLICT (hour, command, shard) DO UPDATE SET n = command_stats.n + 1
     RETURNING n INTO cnt;
-    IF cnt = 1 THEN
+    -- the first request of the hour for each (command, shard) would purge; the advisory lock lets
+    -- one of them do it and the others go on at once (no waiting on each other's deletes, no
+    -- lock-order deadlock between two plans of the same DELETE)
+    IF cnt = 1 AND pg_try_advisory_xact_lock(hashtext('eas_count_request purge')) THEN
         DELETE FROM command_stats WHERE hour < hr - interval '30 days';
+        -- a device's own errors and refusals (eas_audit_device_error) are kept 30 days too;
+        -- administrators' actions are never purged
+        DELETE FROM audit_log WHERE at < hr - interval '30 days' AND actor = 'device'
+           AND action IN ('device.error', 'device.refused');
     END IF;
 END $$;
+
+-- eas_audit_device_error looks for the same failure of the device in the last 5 minutes before
+-- recording it: without this index that is a scan of the device's whole history.
+CREATE INDEX audit_log_device_action ON audit_log (user_name, device_id, action, at);

@@ -192,3 +192,64 @@ def test_undecodable_form_refused(console, env_log):
                  data=f"user={PHONE_USER}&id={dev}&action=block&csrf=%00")
     assert r.status == 400
     assert env.psql(f"SELECT access_override IS NULL FROM devices WHERE device_id = '{dev}'") == "t"
+
+
+def test_device_page_without_user(console):
+    """A device found by its (unique) DeviceId alone: the action forms still name its owner."""
+    env, dev, _ = console
+    r = get(env, f"/device?id={dev}")
+    assert r.status == 200
+    assert f'name="user" value="{PHONE_USER}"'.encode() in r.body
+
+
+def test_methods_query_and_encoding(console, env_log):
+    env, dev, _ = console
+    env_log.allow(r"EAS00130")
+    r = post(env, "/devices", {"q": "x"})
+    assert r.status == 405 and "POST" not in r.header("Allow")
+    assert get(env, "/api/audit?since=%FF").status == 400          # not UTF-8
+    assert get(env, "/api/device?id=%FF").status == 400
+    # a POST acts on its form only: confirm=yes in the query string does not skip the step
+    t = token(get(env, f"/device?user={PHONE_USER}&id={dev}"))
+    r = env.curl("/eas-admin/device?confirm=yes", method="POST", user=ADMIN, password=ADMIN_PW,
+                 headers={"Content-Type": "application/x-www-form-urlencoded"},
+                 data=urlencode({"user": PHONE_USER, "id": dev, "action": "wipe", "csrf": t}))
+    assert r.status == 200 and b'id="confirm"' in r.body
+    assert wipe_state(env, dev) == "none"
+
+
+def test_origin_host_only(console):
+    """Behind a TLS-terminating proxy the browser's Origin is https://host: same host, accepted."""
+    env, dev, _ = console
+    t = token(get(env, f"/device?user={PHONE_USER}&id={dev}"))
+    form = {"user": PHONE_USER, "id": dev, "csrf": t}
+    r = post(env, "/device", dict(form, action="block"), headers={"Origin": "https://127.0.0.1"})
+    assert r.status == 303
+    r = post(env, "/device", dict(form, action="access-clear"),
+             headers={"Referer": "https://127.0.0.1/eas-admin/device"})
+    assert r.status == 303
+    assert env.psql(f"SELECT access_override IS NULL FROM devices WHERE device_id = '{dev}'") == "t"
+
+
+def test_base_path_with_other_sections(console):
+    """The base comes from the URI: an <If> inside the location, a later <Location />, and a
+    nested <Location /eas-admin/api> do not change it."""
+    env, dev, _ = console
+    conf = location_conf(env, ADMIN).replace(
+        "</Location>", '    <If "true">\n        Header set X-Test 1\n    </If>\n</Location>')
+    conf += ('<Location />\n    Options None\n</Location>\n'
+             f'<Location /eas-admin/api>\n    Require user {ADMIN}\n</Location>\n')
+    conf = "LoadModule headers_module /usr/lib/apache2/modules/mod_headers.so\n" + conf
+    env.set_conf(conf)
+    try:
+        r = get(env, "/devices")
+        assert r.status == 200 and b'href="/eas-admin/device?' in r.body
+        r = get(env, "/api/devices")
+        assert r.status == 200 and r.header("Content-Type").startswith("application/json")
+        r = get(env, "")
+        assert r.status == 301 and r.header("Location").endswith("/eas-admin/")
+        r = get(env, "/")
+        assert r.status == 200 and b'id="syncs-chart"' in r.body
+        assert get(env, "/nonsense").status == 404
+    finally:
+        env.set_conf(location_conf(env, ADMIN))

@@ -224,7 +224,8 @@ def forged_form(env, dev, token):
 
 @pytest.fixture
 def foreign_site():
-    """An HTTP server on another port of 127.0.0.1 (another origin) serving one page."""
+    """An HTTP server on another port, named localhost (another host than the console's
+    127.0.0.1: the Origin check compares host names, see docs/console.md), serving one page."""
     page = {}
 
     class Handler(BaseHTTPRequestHandler):
@@ -242,14 +243,14 @@ def foreign_site():
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
-    yield page, f"http://127.0.0.1:{srv.server_address[1]}/"
+    yield page, f"http://localhost:{srv.server_address[1]}/"
     srv.shutdown()
     srv.server_close()
     t.join()
 
 
 def test_foreign_origin_post_refused(console, br, foreign_site, env_log):
-    """A browser holding the admin's credentials, on another origin's page (another port, then
+    """A browser holding the admin's credentials, on another site's page (another host, then
     a data: URL whose Origin is "null"), submits a form with a valid token: 403, nothing done."""
     env, devs = console
     env_log.allow(r"EAS00130")
@@ -259,7 +260,7 @@ def test_foreign_origin_post_refused(console, br, foreign_site, env_log):
     page, url = foreign_site
     page["html"] = forged_form(env, dev, token)
     before = env.psql(f"SELECT count(*) FROM audit_log WHERE device_id = '{dev}'")
-    for where, start in (("port", url),
+    for where, start in (("host", url),
                          ("data", "data:text/html;charset=utf-8," + quote(page["html"]))):
         br.driver.get(start)
         br.click(By.ID, "go")
