@@ -480,7 +480,9 @@ static const route_def *find_route(request_rec *r, const char **base)
     *base = "";
     if (cd->d && !cd->r && strcmp(cd->d, r->uri) == 0) {
         *base = r->uri;
-        return &routes[sizeof(routes) / sizeof(routes[0]) - 2]; /* "/" */
+        for (d = routes; strcmp(d->route, "/") != 0; ++d) {
+        }
+        return d; /* the overview */
     }
     return NULL;
 }

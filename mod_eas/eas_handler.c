@@ -148,9 +148,9 @@ static int command_failed(eas_req *er, const char *what)
     if (PQstatus(er->ctx.db) != CONNECTION_OK) { /* also when a held request found none */
         return service_unavailable(er, apr_pstrcat(r->pool, "database lost: ", err, NULL));
     }
-    REQ_LOG(er, APLOG_ERR, 0, "EAS00040", apr_pstrcat(r->pool, what, " failed: ", err, NULL));
-    audit_error(er, "device.error", HTTP_INTERNAL_SERVER_ERROR,
-                apr_pstrcat(r->pool, what, " failed: ", err, NULL));
+    err = apr_pstrcat(r->pool, what, " failed: ", err, NULL);
+    REQ_LOG(er, APLOG_ERR, 0, "EAS00040", err);
+    audit_error(er, "device.error", HTTP_INTERNAL_SERVER_ERROR, err);
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
@@ -346,10 +346,9 @@ static int dispatch(eas_req *er)
         eas_wbxml_limits_default(&lim);
         if (eas_wbxml_decode((const unsigned char *)er->body, er->body_len, &lim, &ctx->req, err,
                              sizeof(err)) != EAS_WBXML_OK) {
-            REQ_LOG(er, APLOG_INFO, 0, "EAS00016",
-                    apr_pstrcat(r->pool, "malformed WBXML body: ", err, NULL));
-            audit_error(er, "device.error", HTTP_BAD_REQUEST,
-                        apr_pstrcat(r->pool, "malformed WBXML body: ", err, NULL));
+            const char *why = apr_pstrcat(r->pool, "malformed WBXML body: ", err, NULL);
+            REQ_LOG(er, APLOG_INFO, 0, "EAS00016", why);
+            audit_error(er, "device.error", HTTP_BAD_REQUEST, why);
             return HTTP_BAD_REQUEST;
         }
         apr_pool_cleanup_register(r->pool, ctx->req, free_doc, apr_pool_cleanup_null);
